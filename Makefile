@@ -40,6 +40,10 @@ SAN_CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/san/%.o)
 .PHONY: all start test bench images clean format deps
 all: $(BUILD)/riscv-vm
 
+# Installs what is missing, builds the wasm core, the page and the default
+# guest, and serves http://localhost:8080/ (web/web.mk).
+start: web-start
+
 $(BUILD)/native/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) $(CLI_EXTRA_CFLAGS) $(OPT) -MMD -MP -c $< -o $@
