@@ -61,6 +61,7 @@ struct rv_machine {
     rv_chardev console;
     char bootargs[1024];
     uint8_t *ram;
+    bool ram_dirty; /* RAM may hold non-zero bytes */
     uint8_t rom[0x1000];
     rv_bus bus;
     rv_hart *harts[RV_MAX_HARTS];
@@ -623,7 +624,11 @@ static void build_rom(rv_machine *m, uint64_t entry, uint64_t next_addr)
 static void replay_loads(rv_machine *m)
 {
     uint64_t base = memmap[MEM_RAM].base;
-    memset(m->ram, 0, m->cfg.ram_size);
+    /* RAM fresh from calloc is already zero: skip touching (and so
+     * committing) every page of it on the first boot. */
+    if (m->ram_dirty)
+        memset(m->ram, 0, m->cfg.ram_size);
+    m->ram_dirty = true;
     for (int i = 0; i < m->nloads; i++)
         memcpy(m->ram + (m->loads[i].pa - base), m->loads[i].data, m->loads[i].len);
 }

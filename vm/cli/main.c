@@ -43,6 +43,7 @@ static const char usage_text[] =
     "  --smp N                      harts, 1 to 8 (default 1)\n"
     "  --max-insns N                stop after N instructions (exit status 3)\n"
     "  --deterministic              time from the instruction count: same input, same output\n"
+    "  --stats                      print instructions executed and MIPS on stderr at exit\n"
     "  --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]   user-mode NAT (libslirp)\n"
     "  --net-tap IFNAME             a Linux TAP device\n"
     "  --net-ws URL                 a WebSocket relay (ws:// or wss://), e.g. netproxy\n"
@@ -281,6 +282,7 @@ int main(int argc, char **argv)
     uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
     rv_machine_config cfg = rv_machine_default_config();
     uint64_t max_insns = 0;
+    bool stats = false;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -290,6 +292,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(a, "--deterministic")) {
             cfg.deterministic = true;
+            continue;
+        }
+        if (!strcmp(a, "--stats")) {
+            stats = true;
             continue;
         }
         if (i + 1 >= argc || strncmp(a, "--", 2) != 0) {
@@ -444,6 +450,7 @@ int main(int argc, char **argv)
 
     int status = 0;
     uint64_t total = 0;
+    uint64_t t_start = host_now(NULL);
     /* RISCV_VM_TRACE=N prints the pc of hart 0 before each of the first N
      * instructions (debugging aid, compared against QEMU's -d exec). */
     const char *tr = getenv("RISCV_VM_TRACE");
@@ -526,6 +533,11 @@ int main(int argc, char **argv)
         }
     }
     raw_restore(&c);
+    if (stats) {
+        double secs = (double)(host_now(NULL) - t_start) / 1e9;
+        fprintf(stderr, "riscv-vm: instructions: %llu, %.3f s, %.1f MIPS\n",
+                (unsigned long long)total, secs, secs > 0 ? (double)total / secs / 1e6 : 0.0);
+    }
     machine_destroy(m);
     for (int i = 0; i < ndisks; i++)
         disk_file_close(df[i]);

@@ -241,7 +241,7 @@ static int parse_hostport(const char *p, size_t n, struct in_addr *addr, int *po
         return -1;
     char *end;
     long v = strtol(q, &end, 10);
-    if (*end || v < 1 || v > 65535)
+    if (*end || v < 0 || v > 65535)
         return -1;
     *port = (int)v;
     return 0;
@@ -268,7 +268,7 @@ int nslirp_hostfwd(nslirp *s, const char *rule, char *err, size_t errlen)
     struct in_addr gaddr = {.s_addr = htonl(VDHCP)};
     int hport, gport;
     if (!dash || parse_hostport(p, (size_t)(dash - p), &haddr, &hport) ||
-        parse_hostport(dash + 1, strlen(dash + 1), &gaddr, &gport)) {
+        parse_hostport(dash + 1, strlen(dash + 1), &gaddr, &gport) || gport == 0) {
         snprintf(err, errlen, "bad hostfwd '%s' (want tcp:[HOSTADDR]:PORT-[GUESTADDR]:PORT)", rule);
         return -1;
     }
@@ -444,6 +444,10 @@ int nslirp_pollfds(nslirp *s, struct pollfd *fds, int max, int *timeout_ms)
     s->ncopied = s->npfd < max ? s->npfd : max;
     for (int i = 0; i < s->ncopied; i++)
         fds[i] = s->pfd[i];
+    /* More sockets than the caller has room for: the rest are polled
+     * without waiting in nslirp_service, so wake up often enough. */
+    if (s->ncopied < s->npfd && (*timeout_ms < 0 || *timeout_ms > 10))
+        *timeout_ms = 10;
     return s->ncopied;
 }
 
@@ -452,6 +456,10 @@ void nslirp_service(nslirp *s, const struct pollfd *fds, int nfds)
     if (s->filled) {
         for (int i = 0; i < s->ncopied; i++)
             s->pfd[i].revents = (fds && i < nfds) ? fds[i].revents : 0;
+        if (s->ncopied < s->npfd && poll(s->pfd + s->ncopied, (nfds_t)(s->npfd - s->ncopied), 0) < 0)
+            for (int i = s->ncopied; i < s->npfd; i++)
+                s->pfd[i].revents = 0;
+        s->ncopied = s->npfd;
         s->filled = false;
         slirp_pollfds_poll(s->slirp, 0, cb_get_revents, s);
     }

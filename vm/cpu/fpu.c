@@ -1,5 +1,10 @@
 /* IEEE 754-2008 binary32/binary64 arithmetic for the RISC-V F and D
- * extensions (unprivileged ISA, chapters "F" and "D"), in integer C only.
+ * extensions (unprivileged ISA, chapters "F" and "D"), in integer C. The
+ * one use of host floating point is an optional shortcut for RNE
+ * add/sub/mul/div on operands and results far from the range limits, where
+ * the host's IEEE result is provably the same and inexactness is derived
+ * exactly (see "RNE fast paths"); it assumes the host rounding mode is
+ * round-to-nearest, which nothing in the VM changes.
  *
  * Internal convention, shared by every operation: a finite nonzero value is
  * (sign, e, sig) with value = sig * 2^(e - bias - 62), sig normalised so that
@@ -322,6 +327,13 @@ FPU_INLINE uint64_t add_g(uint64_t a, uint64_t b, int rm, uint32_t *flags, const
 }
 
 /* ---- mul / div / fma special cases ---- */
+
+/* Exponent field in [1, emax-1]: a normal number, the common case, for
+ * which the special-case ladders below can be skipped. */
+FPU_INLINE bool is_normal(uint64_t a, const int M, const int EB)
+{
+    return (uint32_t)((a >> M) & EMAX(EB)) - 1u < (uint32_t)EMAX(EB) - 1u;
+}
 
 /* Special operands of a*b (NaN, inf, zero). Returns true with *r set when
  * the product is decided without arithmetic. */
@@ -773,7 +785,7 @@ uint32_t f32_mul(uint32_t a, uint32_t b, int rm, uint32_t *flags)
         return fr;
 #endif
     uint64_t r;
-    if (mul_special(a, b, &r, flags, F32P))
+    if (!(is_normal(a, F32P) && is_normal(b, F32P)) && mul_special(a, b, &r, flags, F32P))
         return (uint32_t)r;
     int32_t ea, eb;
     uint64_t siga = unpack(a, &ea, F32P), sigb = unpack(b, &eb, F32P);
@@ -794,7 +806,7 @@ uint32_t f32_div(uint32_t a, uint32_t b, int rm, uint32_t *flags)
         return fr;
 #endif
     uint64_t r;
-    if (div_special(a, b, &r, flags, F32P))
+    if (!(is_normal(a, F32P) && is_normal(b, F32P)) && div_special(a, b, &r, flags, F32P))
         return (uint32_t)r;
     int32_t ea, eb;
     uint64_t siga = unpack(a, &ea, F32P), sigb = unpack(b, &eb, F32P);
@@ -825,7 +837,8 @@ uint32_t f32_sqrt(uint32_t a, int rm, uint32_t *flags)
 uint32_t f32_fma(uint32_t a, uint32_t b, uint32_t c, int rm, uint32_t *flags)
 {
     uint64_t r;
-    if (fma_special(a, b, c, rm, &r, flags, F32P))
+    if (!(is_normal(a, F32P) && is_normal(b, F32P) && is_normal(c, F32P)) &&
+        fma_special(a, b, c, rm, &r, flags, F32P))
         return (uint32_t)r;
     bool sp = (a ^ b) >> 31, sc = c >> 31;
     int32_t ea, eb, ec;
@@ -968,7 +981,7 @@ uint64_t f64_mul(uint64_t a, uint64_t b, int rm, uint32_t *flags)
         return fr;
 #endif
     uint64_t r;
-    if (mul_special(a, b, &r, flags, F64P))
+    if (!(is_normal(a, F64P) && is_normal(b, F64P)) && mul_special(a, b, &r, flags, F64P))
         return r;
     int32_t ea, eb;
     uint64_t siga = unpack(a, &ea, F64P), sigb = unpack(b, &eb, F64P);
@@ -992,7 +1005,7 @@ uint64_t f64_div(uint64_t a, uint64_t b, int rm, uint32_t *flags)
         return fr;
 #endif
     uint64_t r;
-    if (div_special(a, b, &r, flags, F64P))
+    if (!(is_normal(a, F64P) && is_normal(b, F64P)) && div_special(a, b, &r, flags, F64P))
         return r;
     int32_t ea, eb;
     uint64_t siga = unpack(a, &ea, F64P), sigb = unpack(b, &eb, F64P);
@@ -1016,16 +1029,26 @@ uint64_t f64_sqrt(uint64_t a, int rm, uint32_t *flags)
     int32_t x = e - 1023;
     uint32_t odd = (uint32_t)x & 1;
     /* n = sig << (72 + odd) = hi * 2^64, in [2^124, 2^126); root in
-     * [2^62, 2^63). Seed from the 64-bit root of hi (an upper bound), one
-     * 128/64 Newton step, then step down to the exact floor. */
+     * [2^62, 2^63). With r1 = isqrt(hi) and rem1 = hi - r1^2 (at most
+     * 2*r1), sqrt(n) = 2^32 * sqrt(r1^2 + rem1), and the first-order term
+     * r1*2^32 + rem1*2^31/r1 overshoots by at most 2^32/(2*r1) <= 2 units
+     * and truncates by under 1: within [-1, +2] of the floor, which the
+     * exact loops below then reach. */
     uint64_t hi = sig << (8 + odd);
-    uint64_t r0 = (isqrt64(hi) + 1) << 32, rem;
-    uint64_t root = (r0 + udiv128(hi, 0, r0, &rem)) >> 1;
+    uint64_t r1 = isqrt64(hi);
+    uint64_t root = (r1 << 32) + ((hi - r1 * r1) << 31) / r1;
+    const u128 n = {hi, 0};
     u128 sq = mul64(root, root);
-    while (sq.hi > hi || (sq.hi == hi && sq.lo > 0)) {
-        /* (r-1)^2 = r^2 - 2r + 1 */
+    while (lt128(n, sq)) { /* (r-1)^2 = r^2 - 2r + 1 */
         sq = add128(sub128(sq, (u128){root >> 63, root << 1}), (u128){0, 1});
         root--;
+    }
+    for (;;) { /* (r+1)^2 = r^2 + 2r + 1 */
+        u128 next = add128(add128(sq, (u128){root >> 63, root << 1}), (u128){0, 1});
+        if (lt128(n, next))
+            break;
+        sq = next;
+        root++;
     }
     root |= (sq.hi != hi || sq.lo != 0);
     return round_pack(false, 1023 + (x - (int32_t)odd) / 2, root, rm, flags, F64P);
@@ -1034,7 +1057,8 @@ uint64_t f64_sqrt(uint64_t a, int rm, uint32_t *flags)
 uint64_t f64_fma(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t *flags)
 {
     uint64_t r;
-    if (fma_special(a, b, c, rm, &r, flags, F64P))
+    if (!(is_normal(a, F64P) && is_normal(b, F64P) && is_normal(c, F64P)) &&
+        fma_special(a, b, c, rm, &r, flags, F64P))
         return r;
     bool sp = (a ^ b) >> 63, sc = c >> 63;
     int32_t ea, eb, ec;

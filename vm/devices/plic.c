@@ -92,8 +92,11 @@ static void plic_set_irq(void *ctx, uint32_t num, int level)
     int s = (int)num;
     if (s < 1 || s > p->nsources)
         return;
+    bool pend = level != 0 && !bit(p->claimed, s);
+    if (bit(p->level, s) == (level != 0) && bit(p->pending, s) == pend)
+        return; /* devices re-drive their line after every access: keep that cheap */
     set_bit(p->level, s, level != 0);
-    set_bit(p->pending, s, level != 0 && !bit(p->claimed, s));
+    set_bit(p->pending, s, pend);
     update_irq(p);
 }
 

@@ -18,9 +18,11 @@ virtio_mmio *virtio_blk_create(const rv_dma *dma, const rv_blockdev *bd, rv_irq_
 virtio_mmio *virtio_net_create(const rv_dma *dma, const rv_netdev *nd, rv_irq_line irq);
 rv_device virtio_device(virtio_mmio *v, uint64_t base); /* size 0x1000; .destroy frees */
 
-/* True when no block request is waiting for its backend. Snapshots cannot
- * carry in-flight requests, so save only when idle (after a restore, a
- * request that was in flight would never complete). */
+/* True when no block request is waiting for its backend (or, after a
+ * snapshot restore, for its resubmission at the next poll). A snapshot taken
+ * while requests are in flight records their chains and the restored device
+ * submits them again, so saving need not wait; this is for hosts that want
+ * a quiet disk anyway (e.g. before closing a backend). */
 bool virtio_idle(const virtio_mmio *v);
 
 typedef struct virtio_net_stats {

@@ -10,7 +10,9 @@
  * Requests go to the rv_blockdev backend with iovecs pointing straight into
  * guest RAM. The backend may complete inside submit() or later; a reset
  * (or snapshot load) bumps the transport's generation, and completions of
- * older requests are then dropped instead of touching the new rings.
+ * older requests are then dropped instead of touching the new rings. A
+ * snapshot records the heads of the requests in flight, and the restored
+ * device submits those chains again at its first poll.
  *
  * Configuration space (§5.2.4): capacity (le64, 512-byte sectors) at 0,
  * seg_max at 12, blk_size at 20; the rest reads 0. */
@@ -59,6 +61,12 @@ typedef struct vblk {
     uint64_t sectors;
     blk_inflight *inflight; /* requests the backend still holds */
     unsigned ninflight;
+    /* Chains that were in flight when the loaded snapshot was saved: the
+     * driver still waits for them, so the next poll submits them again
+     * (reads and writes are idempotent; the guest does not touch a chain
+     * the device owns). */
+    uint16_t restored[VIRTQ_NUM_MAX];
+    uint32_t nrestored;
 } vblk;
 
 static void unlink_inflight(vblk *b, blk_inflight *r)
@@ -218,22 +226,56 @@ static void handle_request(virtio_mmio *v, vq_chain *c)
 static void blk_notify(virtio_mmio *v, int q)
 {
     (void)q;
-    int got;
-    while ((got = vq_pop(v, 0, &v->chain)) == 1)
+    while (vq_pop(v, 0, &v->chain) == 1)
         handle_request(v, &v->chain);
 }
 
 static void blk_reset(virtio_mmio *v)
 {
-    (void)v; /* in-flight requests stay with the backend; the generation drops them */
+    /* In-flight requests stay with the backend; the generation drops them. */
+    ((vblk *)v->dev)->nrestored = 0;
+}
+
+static void blk_poll(virtio_mmio *v)
+{
+    vblk *b = v->dev;
+    uint32_t n = b->nrestored;
+    b->nrestored = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (vq_walk(v, 0, b->restored[i], &v->chain) == 1)
+            handle_request(v, &v->chain);
+}
+
+static void blk_snapshot(virtio_mmio *v, rv_snap *s)
+{
+    vblk *b = v->dev;
+    uint8_t heads[2 * VIRTQ_NUM_MAX];
+    uint32_t n = 0;
+    if (!s->loading) {
+        for (uint32_t i = 0; i < b->nrestored; i++)
+            st16(heads + 2 * n++, b->restored[i]);
+        for (blk_inflight *r = b->inflight; r && n < VIRTQ_NUM_MAX; r = r->next)
+            if (r->generation == v->generation)
+                st16(heads + 2 * n++, r->head);
+    }
+    snap_u32(s, "inflight_count", &n);
+    if (n > VIRTQ_NUM_MAX) {
+        s->error = true; /* a count we never write */
+        return;
+    }
+    snap_bytes(s, "inflight_heads", heads, 2 * n);
+    if (s->loading) {
+        for (uint32_t i = 0; i < n; i++)
+            b->restored[i] = ld16(heads + 2 * i);
+        b->nrestored = n;
+    }
 }
 
 static void blk_destroy(virtio_mmio *v)
 {
     vblk *b = v->dev;
-    while (b->inflight) {
-        blk_inflight *r = b->inflight;
-        unlink_inflight(b, r);
+    for (blk_inflight *r = b->inflight, *next; r; r = next) {
+        next = r->next;
         free(r->iov_pa);
         free(r);
     }
@@ -246,14 +288,17 @@ static const virtio_ops blk_ops = {
     .nqueues = 1,
     .notify = blk_notify,
     .reset = blk_reset,
-    .poll = NULL,
-    .snapshot = NULL,
+    .poll = blk_poll,
+    .snapshot = blk_snapshot,
     .destroy = blk_destroy,
 };
 
 bool virtio_idle(const virtio_mmio *v)
 {
-    return v->ops != &blk_ops || ((const vblk *)v->dev)->ninflight == 0;
+    if (v->ops != &blk_ops)
+        return true;
+    const vblk *b = v->dev;
+    return b->ninflight == 0 && b->nrestored == 0;
 }
 
 virtio_mmio *virtio_blk_create(const rv_dma *dma, const rv_blockdev *bd, rv_irq_line irq)

@@ -177,8 +177,7 @@ int vq_pop(virtio_mmio *v, int qi, vq_chain *c)
     if (!q->ready || (v->status & VIRTIO_STATUS_NEEDS_RESET))
         return 0;
     const uint8_t *avail = map(v, q->avail, avail_size(q->num));
-    const uint8_t *desc = map(v, q->desc, (uint64_t)q->num * DESC_SIZE);
-    if (!avail || !desc)
+    if (!avail)
         return broken(v);
     uint16_t aidx = ld16(avail + 2);
     uint16_t waiting = (uint16_t)(aidx - q->last_avail);
@@ -189,9 +188,20 @@ int vq_pop(virtio_mmio *v, int qi, vq_chain *c)
         return 0;
     }
     uint16_t head = ld16(avail + 4 + 2 * (q->last_avail % q->num));
-    if (head >= q->num)
-        return broken(v);
+    int got = vq_walk(v, qi, head, c);
+    if (got == 1)
+        q->last_avail++;
+    return got;
+}
 
+int vq_walk(virtio_mmio *v, int qi, uint16_t head, vq_chain *c)
+{
+    virtq *q = &v->vq[qi];
+    if (!q->ready || (v->status & VIRTIO_STATUS_NEEDS_RESET))
+        return 0;
+    const uint8_t *desc = map(v, q->desc, (uint64_t)q->num * DESC_SIZE);
+    if (!desc || head >= q->num)
+        return broken(v);
     c->head = head;
     c->bad = false;
     c->nseg = 0;
@@ -240,7 +250,6 @@ int vq_pop(virtio_mmio *v, int qi, vq_chain *c)
             break;
         idx = next;
     }
-    q->last_avail++;
     return 1;
 }
 
@@ -574,12 +583,12 @@ static void mmio_snapshot(void *opaque, rv_snap *s)
                 q->ready = 0;
         }
     }
+    if (s->loading)
+        v->generation++; /* requests in flight now belong to the old state */
     if (v->ops->snapshot)
         v->ops->snapshot(v, s);
-    if (s->loading) {
-        v->generation++; /* in-flight requests belong to the old state */
+    if (s->loading)
         virtio_update_irq(v);
-    }
 }
 
 static void mmio_destroy(void *opaque)

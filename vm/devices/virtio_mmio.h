@@ -111,6 +111,9 @@ bool vq_has_avail(virtio_mmio *v, int q);
  * malformed (the device is now NEEDS_RESET). Walks are bounded by the queue
  * size and each indirect table by its own length. */
 int vq_pop(virtio_mmio *v, int q, vq_chain *c);
+/* Resolves the chain starting at descriptor head without touching the avail
+ * ring (a request resubmitted after a snapshot restore). Same results. */
+int vq_walk(virtio_mmio *v, int q, uint16_t head, vq_chain *c);
 /* Gives back the last n chains taken (nothing was written to used yet). */
 void vq_unpop(virtio_mmio *v, int q, uint16_t n);
 /* Puts chain head on the used ring with len bytes written. */
