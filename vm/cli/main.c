@@ -370,68 +370,74 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     size_t len;
-    uint8_t *data;
+    uint8_t *data = NULL;
+    disk_file *df[MAX_DISKS] = {0};
+#ifdef RV_CLI_NET
+    netback *nb = NULL;
+#endif
+    int status = 0;
     if (bios) {
         data = read_file(bios, &len, "firmware");
         if (!machine_load_bios(m, data, len, err, sizeof(err))) {
             fprintf(stderr, "riscv-vm: %s (%s)\n", err, bios);
-            return EXIT_USAGE;
+            goto fail;
         }
         free(data);
+        data = NULL;
     }
     if (kernel) {
         data = read_file(kernel, &len, "kernel");
         if (!machine_load_kernel(m, data, len, err, sizeof(err))) {
             fprintf(stderr, "riscv-vm: %s (%s)\n", err, kernel);
-            return EXIT_USAGE;
+            goto fail;
         }
         free(data);
+        data = NULL;
     }
     if (initrd) {
         data = read_file(initrd, &len, "initrd");
         if (!machine_load_initrd(m, data, len, err, sizeof(err))) {
             fprintf(stderr, "riscv-vm: %s (%s)\n", err, initrd);
-            return EXIT_USAGE;
+            goto fail;
         }
         free(data);
+        data = NULL;
     }
-    disk_file *df[MAX_DISKS] = {0};
     for (int i = 0; i < ndisks; i++) {
         df[i] = disk_file_open(disks[i], disk_ro[i], err, sizeof(err));
         if (!df[i]) {
             fprintf(stderr, "riscv-vm: %s\n", err);
-            return EXIT_USAGE;
+            goto fail;
         }
         rv_blockdev bd = disk_file_blockdev(df[i]);
         if (machine_attach_disk(m, &bd) < 0) {
             fprintf(stderr, "riscv-vm: too many virtio devices\n");
-            return EXIT_USAGE;
+            goto fail;
         }
     }
 #ifdef RV_CLI_NET
-    netback *nb = NULL;
     if (net_spec) {
         nb = netback_open(net_spec, mac, err, sizeof(err));
         if (!nb) {
             fprintf(stderr, "riscv-vm: %s\n", err);
-            return EXIT_USAGE;
+            goto fail;
         }
         rv_netdev nd = netback_netdev(nb);
         memcpy(nd.mac, mac, 6);
         if (machine_attach_net(m, &nd) < 0) {
             fprintf(stderr, "riscv-vm: too many virtio devices\n");
-            return EXIT_USAGE;
+            goto fail;
         }
     }
 #else
     if (net_spec) {
         fprintf(stderr, "riscv-vm: this build has no network backends\n");
-        return EXIT_USAGE;
+        goto fail;
     }
 #endif
     if (!machine_boot(m, err, sizeof(err))) {
         fprintf(stderr, "riscv-vm: %s\n", err);
-        return EXIT_USAGE;
+        goto fail;
     }
 
     /* Deterministic runs take all piped input up front, so when the guest
@@ -448,7 +454,6 @@ int main(int argc, char **argv)
         signal(SIGINT, on_signal);
     signal(SIGPIPE, SIG_IGN);
 
-    int status = 0;
     uint64_t total = 0;
     uint64_t t_start = host_now(NULL);
     /* RISCV_VM_TRACE=N prints the pc of hart 0 before each of the first N
@@ -532,8 +537,13 @@ int main(int argc, char **argv)
             break;
         }
     }
+    if (0) {
+    fail:
+        status = EXIT_USAGE;
+    }
+    free(data);
     raw_restore(&c);
-    if (stats) {
+    if (stats && status != EXIT_USAGE) {
         double secs = (double)(host_now(NULL) - t_start) / 1e9;
         fprintf(stderr, "riscv-vm: instructions: %llu, %.3f s, %.1f MIPS\n",
                 (unsigned long long)total, secs, secs > 0 ? (double)total / secs / 1e6 : 0.0);
