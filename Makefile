@@ -89,4 +89,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/native $(BUILD)/san -type f -name '*.d' 2>/dev/null)
