@@ -11,11 +11,16 @@
  * exactly 4 bytes): other widths fault. Unimplemented offsets read 0 and
  * ignore writes.
  *
- * Gateways are level-triggered (spec §5): a source is pending while its line
- * is high and it is not in service; claim clears pending and puts it in
- * service; complete ends service, and a line still high pends again then,
- * not before. Dropping the line clears a pending-but-unclaimed request, as
- * QEMU does, so a claim never returns a source that stopped asking. */
+ * Gateways follow QEMU's sifive_plic, which is what guests for the virt
+ * board are tested against: each time a device signals its line, the
+ * source's pending bit takes the line's level; claim clears it and puts the
+ * source in service; complete ends service but does not sample the line
+ * again. A device that signals while its source is in service leaves it
+ * pending, and the request is delivered after complete. The difference from
+ * a strict level gateway matters to xv6, whose UART handler never reads IIR
+ * and so leaves the 16550's THR-empty interrupt asserted: a strict gateway
+ * would re-deliver it forever. Devices therefore signal on events (see
+ * uart16550.c), and a source stays quiet between them. */
 #include "devices/plic.h"
 
 #include <libfdt.h>
@@ -67,7 +72,7 @@ static int best_source(const plic *p, int c)
     uint32_t best_prio = p->threshold[c];
     int best = 0;
     for (int w = 0; w < p->nwords; w++) {
-        uint32_t m = p->pending[w] & en[w];
+        uint32_t m = p->pending[w] & en[w] & ~p->claimed[w];
         while (m) {
             int s = w * 32 + __builtin_ctz(m);
             m &= m - 1;
@@ -92,11 +97,11 @@ static void plic_set_irq(void *ctx, uint32_t num, int level)
     int s = (int)num;
     if (s < 1 || s > p->nsources)
         return;
-    bool pend = level != 0 && !bit(p->claimed, s);
-    if (bit(p->level, s) == (level != 0) && bit(p->pending, s) == pend)
-        return; /* devices re-drive their line after every access: keep that cheap */
-    set_bit(p->level, s, level != 0);
-    set_bit(p->pending, s, pend);
+    bool l = level != 0;
+    if (bit(p->level, s) == l && bit(p->pending, s) == l)
+        return;
+    set_bit(p->level, s, l);
+    set_bit(p->pending, s, l);
     update_irq(p);
 }
 
@@ -139,9 +144,9 @@ static void complete(plic *p, int c, uint32_t id)
     if (s < 1 || s > p->nsources || !bit(p->enable + (size_t)c * p->nwords, s) ||
         !bit(p->claimed, s))
         return;
+    /* A request that arrived while in service (pending set) becomes
+     * visible now; the line itself is not sampled again. */
     set_bit(p->claimed, s, false);
-    if (bit(p->level, s))
-        set_bit(p->pending, s, true);
 }
 
 static bool plic_read(void *opaque, uint64_t off, unsigned len, uint64_t *val)

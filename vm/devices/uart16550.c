@@ -101,6 +101,7 @@ struct uart16550 {
     bool thr_ipending; /* THR-empty interrupt pending until IIR read/THR write */
     bool timeout_ipending;
     bool rx_arrived; /* bytes arrived since the last poll (for the timeout) */
+    bool irq_level;  /* the level last signalled */
     /* Host side. */
     rv_chardev console;
     rv_irq_line irq;
@@ -136,9 +137,23 @@ static uint8_t pending_iir(const uart16550 *u)
     return IIR_NONE;
 }
 
+/* The line is signalled when its level changes and on the events QEMU's
+ * serial_update_irq runs for (THR/IER/FCR/MCR writes, RBR/IIR reads,
+ * received bytes), not on every access: the PLIC latches a request at each
+ * signal, and an LSR poll must not re-raise a THR-empty interrupt that the
+ * guest chose to leave pending (xv6 does). */
+static void signal_irq(uart16550 *u, bool event)
+{
+    bool level = pending_iir(u) != IIR_NONE;
+    if (event || level != u->irq_level) {
+        u->irq_level = level;
+        rv_irq_set(&u->irq, level);
+    }
+}
+
 static void update_irq(uart16550 *u)
 {
-    rv_irq_set(&u->irq, pending_iir(u) != IIR_NONE);
+    signal_irq(u, true);
 }
 
 void uart16550_flush(uart16550 *u)
@@ -314,7 +329,7 @@ static bool uart_read(void *opaque, uint64_t off, unsigned len, uint64_t *val)
     (void)len;
     uart16550 *u = opaque;
     *val = reg_read(u, (unsigned)off);
-    update_irq(u);
+    signal_irq(u, off == UART_RBR || off == UART_IIR);
     return true;
 }
 
@@ -323,7 +338,7 @@ static bool uart_write(void *opaque, uint64_t off, unsigned len, uint64_t val)
     (void)len;
     uart16550 *u = opaque;
     reg_write(u, (unsigned)off, (uint8_t)val);
-    update_irq(u);
+    signal_irq(u, off == UART_RBR || off == UART_IER || off == UART_IIR || off == UART_MCR);
     return true;
 }
 
@@ -335,6 +350,7 @@ static void uart_poll(void *opaque)
     uart16550 *u = opaque;
     uart16550_flush(u);
     bool quiet = !u->rx_arrived; /* nothing came in since the last poll */
+    bool event = false;
     u->rx_arrived = false;
     unsigned room = rx_capacity(u) - u->rx_count;
     if (room && !(u->mcr & MCR_LOOP) && u->console.read) {
@@ -344,11 +360,14 @@ static void uart_poll(void *opaque)
             n = room; /* a backend that ignores max must not overflow us */
         for (size_t i = 0; i < n; i++)
             rx_push(u, buf[i]);
+        event = n > 0;
     }
-    if (quiet && !u->rx_arrived && u->rx_count)
+    if (quiet && !u->rx_arrived && u->rx_count && !u->timeout_ipending) {
         u->timeout_ipending = true;
+        event = true;
+    }
     u->rx_arrived = false;
-    update_irq(u);
+    signal_irq(u, event);
 }
 
 static void uart_snapshot(void *opaque, rv_snap *s)
