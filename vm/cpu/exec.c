@@ -504,7 +504,11 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
                 if (read)
                     csr_read(h, csr, &old);
                 if (write) {
-                    uint64_t nv = kind == 0 ? src : kind == 1 ? (old | src) : (old & ~src);
+                    /* A read-modify-write of mip starts from the software
+                     * bits: a SEIP raised by the PLIC must not be copied
+                     * into the writable SEIP (privileged spec 3.1.9). */
+                    uint64_t base = csr == CSR_MIP ? h->mip_sw : old;
+                    uint64_t nv = kind == 0 ? src : kind == 1 ? (base | src) : (base & ~src);
                     if (!read)
                         nv = src;
                     csr_write(h, csr, nv);
