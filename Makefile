@@ -44,11 +44,17 @@ all: $(BUILD)/riscv-vm
 # guest, and serves http://localhost:8080/ (web/web.mk).
 start: web-start
 
-$(BUILD)/native/%.o: %.c
+# Objects depend on the flags they were built with (net backends add -D
+# flags when their libraries are present).
+FLAGS_STAMP := $(BUILD)/flags.stamp
+FLAGS_NOW := $(CC) $(CORE_CFLAGS) $(CLI_EXTRA_CFLAGS) $(OPT) | $(SAN_FLAGS)
+$(shell mkdir -p $(BUILD); [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_STAMP))
+
+$(BUILD)/native/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) $(CLI_EXTRA_CFLAGS) $(OPT) -MMD -MP -c $< -o $@
 
-$(BUILD)/san/%.o: %.c
+$(BUILD)/san/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) $(CLI_EXTRA_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 

@@ -511,14 +511,14 @@ int main(int argc, char **argv)
             if (timeout == 0 && r.idle_ns > 0)
                 timeout = 1;
         }
-        struct pollfd fds[16];
+        struct pollfd fds[64];
         int nfds = 0;
         if (c.stdin_open && c.in_len < INBUF)
             fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
         int net_first = nfds;
 #ifdef RV_CLI_NET
         if (nb)
-            nfds += netback_pollfds(nb, fds + nfds, 16 - nfds, &timeout);
+            nfds += netback_pollfds(nb, fds + nfds, 64 - nfds, &timeout);
 #endif
         int pr = poll(fds, (nfds_t)nfds, timeout);
         if (pr > 0 && net_first > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))

@@ -79,9 +79,7 @@ static void nd_send(void *opaque, const uint8_t *frame, size_t len)
         return;
     }
     switch (nb->kind) {
-    case NB_USER:
-        nslirp_input(nb->slirp, frame, len);
-        break;
+    case NB_USER: nslirp_input(nb->slirp, frame, len); break;
     case NB_TAP:
         /* A full TAP queue drops, as a busy wire would; the guest's TCP
          * retransmits. Never block inside machine_run. */
@@ -238,15 +236,13 @@ rv_netdev netback_netdev(netback *nb)
 int netback_pollfds(netback *nb, struct pollfd *fds, int max, int *timeout_ms)
 {
     switch (nb->kind) {
-    case NB_USER:
-        return nslirp_pollfds(nb->slirp, fds, max, timeout_ms);
+    case NB_USER: return nslirp_pollfds(nb->slirp, fds, max, timeout_ms);
     case NB_TAP:
         if (max < 1 || nb->rxcount == RXQ_FRAMES)
             return 0; /* full: leave frames in the kernel's queue */
         fds[0] = (struct pollfd){.fd = nb->tapfd, .events = POLLIN};
         return 1;
-    case NB_WS:
-        return nbws_pollfds(nb->ws, fds, max, timeout_ms);
+    case NB_WS: return nbws_pollfds(nb->ws, fds, max, timeout_ms);
     }
     return 0;
 }
@@ -254,9 +250,7 @@ int netback_pollfds(netback *nb, struct pollfd *fds, int max, int *timeout_ms)
 void netback_service(netback *nb, const struct pollfd *fds, int nfds)
 {
     switch (nb->kind) {
-    case NB_USER:
-        nslirp_service(nb->slirp, fds, nfds);
-        break;
+    case NB_USER: nslirp_service(nb->slirp, fds, nfds); break;
     case NB_TAP:
         if (nfds < 1 || !(fds[0].revents & POLLIN))
             break;
@@ -268,9 +262,7 @@ void netback_service(netback *nb, const struct pollfd *fds, int nfds)
             rxq_push(nb, buf, (size_t)n);
         }
         break;
-    case NB_WS:
-        nbws_service(nb->ws, fds, nfds);
-        break;
+    case NB_WS: nbws_service(nb->ws, fds, nfds); break;
     }
 }
 

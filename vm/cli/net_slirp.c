@@ -31,8 +31,8 @@
 
 typedef struct nslirp_timer {
     struct nslirp_timer *next;
-    SlirpTimerId id;    /* timer_new_opaque style */
-    SlirpTimerCb cb;    /* timer_new style (older callers); NULL otherwise */
+    SlirpTimerId id; /* timer_new_opaque style */
+    SlirpTimerCb cb; /* timer_new style (older callers); NULL otherwise */
     void *cb_opaque;
     int64_t expire_ms; /* -1 = disarmed */
 } nslirp_timer;
@@ -356,10 +356,76 @@ bool nslirp_filter(const nslirp *s, const uint8_t *f, size_t len)
     return false;
 }
 
+static uint16_t ip_csum(const uint8_t *p, size_t n)
+{
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* Tells the guest at once that a refused TCP/UDP/ping went nowhere: ICMP
+ * destination unreachable, code 13 "communication administratively
+ * prohibited" (RFC 792, RFC 1812 §5.2.7.1), from the gateway, quoting the
+ * IP header and 8 bytes as RFC 792 asks. Without it the guest's connect()
+ * would hang until its timeout. Never in reply to an ICMP error, a
+ * fragment tail or a frame that was not sent to slirp's MAC. */
+static void refuse_icmp(nslirp *s, const uint8_t *f, size_t len)
+{
+    /* slirp's MACs are 52:55 + the IPv4 address it answers ARP for */
+    if (len < 14 + 20 || f[0] != 0x52 || f[1] != 0x55 || f[12] != 0x08 || f[13] != 0x00)
+        return;
+    const uint8_t *ip = f + 14;
+    size_t ihl = (size_t)(ip[0] & 15) * 4;
+    if ((ip[0] >> 4) != 4 || ihl < 20 || len < 14 + ihl + 8 || ((ip[6] & 0x1f) | ip[7]))
+        return;
+    uint8_t proto = ip[9];
+    if (!(proto == 6 || proto == 17 || (proto == 1 && ip[ihl] == 8)))
+        return;
+    if ((rd32(ip + 12) & 0xffffff00u) != VNET)
+        return; /* only guests on the virtual network get answers */
+    size_t quote = ihl + 8;
+    uint8_t r[14 + 20 + 8 + 60 + 8];
+    memset(r, 0, sizeof(r));
+    memcpy(r, f + 6, 6);
+    memcpy(r + 6, f, 6);
+    r[12] = 0x08;
+    uint8_t *rip = r + 14, *icmp = rip + 20;
+    size_t tot = 20 + 8 + quote;
+    rip[0] = 0x45;
+    rip[2] = (uint8_t)(tot >> 8);
+    rip[3] = (uint8_t)tot;
+    rip[8] = 64;
+    rip[9] = 1;
+    uint32_t src = VHOST;
+    for (int i = 0; i < 4; i++)
+        rip[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+    memcpy(rip + 16, ip + 12, 4);
+    uint16_t c = ip_csum(rip, 20);
+    rip[10] = (uint8_t)(c >> 8);
+    rip[11] = (uint8_t)c;
+    icmp[0] = 3;  /* destination unreachable */
+    icmp[1] = 13; /* administratively prohibited */
+    memcpy(icmp + 8, ip, quote);
+    c = ip_csum(icmp, 8 + quote);
+    icmp[2] = (uint8_t)(c >> 8);
+    icmp[3] = (uint8_t)c;
+    s->out(s->ctx, r, 14 + tot);
+}
+
 void nslirp_input(nslirp *s, const uint8_t *frame, size_t len)
 {
-    if (len < 14 || len > 65535 || nslirp_filter(s, frame, len)) {
+    if (len < 14 || len > 65535) {
         s->filtered++;
+        return;
+    }
+    if (nslirp_filter(s, frame, len)) {
+        s->filtered++;
+        refuse_icmp(s, frame, len);
         return;
     }
     slirp_input(s->slirp, frame, (int)len);
@@ -456,7 +522,8 @@ void nslirp_service(nslirp *s, const struct pollfd *fds, int nfds)
     if (s->filled) {
         for (int i = 0; i < s->ncopied; i++)
             s->pfd[i].revents = (fds && i < nfds) ? fds[i].revents : 0;
-        if (s->ncopied < s->npfd && poll(s->pfd + s->ncopied, (nfds_t)(s->npfd - s->ncopied), 0) < 0)
+        if (s->ncopied < s->npfd &&
+            poll(s->pfd + s->ncopied, (nfds_t)(s->npfd - s->ncopied), 0) < 0)
             for (int i = s->ncopied; i < s->npfd; i++)
                 s->pfd[i].revents = 0;
         s->ncopied = s->npfd;

@@ -182,8 +182,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             lws_callback_on_writable(wsi);
         return 0;
 
-    default:
-        break;
+    default: break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
@@ -290,7 +289,8 @@ nbws *nbws_open(const char *url, nbws_deliver_fn deliver, nbws_room_fn room, voi
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     w->ctx = lws_create_context(&info);
     if (!w->ctx) {
-        snprintf(err, errlen, "libwebsockets context failed (is libwebsockets-evlib-uv installed?)");
+        snprintf(err, errlen,
+                 "libwebsockets context failed (is libwebsockets-evlib-uv installed?)");
         uv_loop_close(&w->loop);
         free(w);
         return NULL;
