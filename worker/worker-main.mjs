@@ -1,0 +1,142 @@
+// The Web Worker's logic: owns the machine and its backends, speaks the one
+// message protocol (ARCHITECTURE.md, "Browser side"). The same code runs in
+// a browser worker (worker.browser.mjs) and a Node worker_threads worker
+// (worker.node.mjs); those adapters only supply `endpoint` and `loadCore`.
+//
+// Page -> worker
+//   {type: 'start', config?}   config = {kernel, bios?, initrd?, disks?: [{data, readonly?}],
+//                              memoryMiB?, harts?, append?, deterministic?, netEnabled?,
+//                              mac?}: boot a new machine; without config, resume a
+//                              stopped one
+//   {type: 'stop'}             pause (the machine keeps its state)
+//   {type: 'reset'}            rebuild the machine from its config and run it
+//   {type: 'input', data}      console bytes (Uint8Array) or a string
+//   {type: 'stats'}            ask for a 'stats' message now
+//   {type: 'net-frame', data}  one received Ethernet frame (issue 7)
+// Worker -> page
+//   {type: 'ready'}                            the wasm module is loaded
+//   {type: 'output', data: Uint8Array}         console bytes, one message per slice (transferred)
+//   {type: 'state', state, exitCode?, error?}  'running' | 'stopped' | 'poweroff' | 'error'
+//   {type: 'stats', instret, mips, uptimeMs, busyMs, state}
+//   {type: 'error', message}                   a clear text; the worker stays usable
+//   {type: 'net-send', data: Uint8Array}       a frame the guest sent (issue 7)
+import { VmCore, normaliseConfig, toBytes } from './core.mjs';
+import { Runner } from './runner.mjs';
+
+const enc = new TextEncoder();
+
+export function serveWorker(endpoint, loadCore) {
+    let corePromise = null; // resolves to a function making a new module instance
+    let config = null;
+    let core = null;
+    let runner = null;
+    let spare = null; // a module instance whose machine was freed, for reuse
+
+    const post = (msg, transfer) => endpoint.post(msg, transfer || []);
+    const error = (message) => post({ type: 'error', message });
+
+    function getCore() {
+        if (!corePromise) corePromise = loadCore();
+        return corePromise;
+    }
+
+    function teardown() {
+        if (runner) runner.stop();
+        if (core) {
+            try {
+                spare = runner && runner.crashed ? null : core.destroy();
+            } catch {
+                spare = null; // the instance died in a trap; dropping it is enough
+            }
+        }
+        runner = null;
+        core = null;
+    }
+
+    async function boot(cfg) {
+        teardown();
+        const make = await getCore();
+        const mod = spare || (await make());
+        spare = null;
+        try {
+            core = new VmCore(mod, {
+                ...cfg,
+                net: cfg.netEnabled
+                    ? { mac: cfg.mac, send: (frame) => post({ type: 'net-send', data: frame }, [frame.buffer]) }
+                    : null,
+            });
+        } catch (e) {
+            core = null;
+            spare = mod; // VmCore freed its half-built machine
+            throw e;
+        }
+        runner = new Runner(core, {
+            output: (bytes) => post({ type: 'output', data: bytes }, [bytes.buffer]),
+            stopped: (info) => post({ type: 'state', ...info }),
+            stats: (s) => post({ type: 'stats', ...s }),
+        });
+        runner.start();
+        post({ type: 'state', state: 'running' });
+    }
+
+    async function handle(msg) {
+        switch (msg.type) {
+        case 'start':
+            if (msg.config) {
+                const cfg = normaliseConfig(msg.config);
+                config = cfg;
+                await boot(cfg);
+            } else if (runner && !runner.halted) {
+                runner.start();
+                post({ type: 'state', state: 'running' });
+            } else if (config) {
+                await boot(config);
+            } else {
+                error('nothing to start: no machine configured');
+            }
+            break;
+        case 'stop':
+            if (runner) {
+                runner.stop();
+                runner.maybeStats(true);
+                post({ type: 'state', state: runner.halted || 'stopped' });
+            }
+            break;
+        case 'reset':
+            if (!config) {
+                error('nothing to reset: no machine configured');
+                break;
+            }
+            await boot(config);
+            break;
+        case 'input':
+            if (runner) runner.input(typeof msg.data === 'string' ? enc.encode(msg.data) : toBytes(msg.data));
+            break;
+        case 'stats':
+            if (runner) runner.maybeStats(true);
+            break;
+        case 'net-frame':
+            if (core) core.pushFrame(toBytes(msg.data));
+            if (runner) runner.wake();
+            break;
+        default:
+            error(`unknown message type '${msg.type}'`);
+        }
+    }
+
+    // Messages are handled one at a time, in order, even when one awaits.
+    let chain = Promise.resolve();
+    endpoint.onMessage((msg) => {
+        chain = chain
+            .then(() => handle(msg || {}))
+            .catch((e) => {
+                if (msg && (msg.type === 'start' || msg.type === 'reset')) post({ type: 'state', state: 'error', error: String(e.message || e) });
+                error(String((e && e.message) || e));
+            });
+    });
+
+    getCore().then(
+        () => post({ type: 'ready' }),
+        (e) => error(`cannot load the VM core: ${e.message || e}`),
+    );
+}
