@@ -228,6 +228,24 @@ static void uart_reset(void *opaque)
     update_irq(u);
 }
 
+/* Pulls pending console input into the receive FIFO while it has room;
+ * true when bytes arrived. Called at polls and whenever the guest drains
+ * the FIFO, so a large paste flows at the guest's reading speed rather than
+ * 16 bytes per poll interval. */
+static bool rx_refill(uart16550 *u)
+{
+    unsigned room = rx_capacity(u) - u->rx_count;
+    if (!room || (u->mcr & MCR_LOOP) || !u->console.read)
+        return false;
+    uint8_t buf[UART_FIFO];
+    size_t n = u->console.read(u->console.opaque, buf, room);
+    if (n > room)
+        n = room; /* a backend that ignores max must not overflow us */
+    for (size_t i = 0; i < n; i++)
+        rx_push(u, buf[i]);
+    return n > 0;
+}
+
 static uint8_t reg_read(uart16550 *u, unsigned off)
 {
     bool dlab = u->lcr & 0x80;
@@ -241,6 +259,8 @@ static uint8_t reg_read(uart16550 *u, unsigned off)
         u->rx_head = (u->rx_head + 1) % UART_FIFO;
         u->rx_count--;
         u->timeout_ipending = false;
+        if (!u->rx_count)
+            rx_refill(u);
         return c;
     }
     case UART_IER: return dlab ? u->dlm : u->ier;
@@ -352,16 +372,7 @@ static void uart_poll(void *opaque)
     bool quiet = !u->rx_arrived; /* nothing came in since the last poll */
     bool event = false;
     u->rx_arrived = false;
-    unsigned room = rx_capacity(u) - u->rx_count;
-    if (room && !(u->mcr & MCR_LOOP) && u->console.read) {
-        uint8_t buf[UART_FIFO];
-        size_t n = u->console.read(u->console.opaque, buf, room);
-        if (n > room)
-            n = room; /* a backend that ignores max must not overflow us */
-        for (size_t i = 0; i < n; i++)
-            rx_push(u, buf[i]);
-        event = n > 0;
-    }
+    event = rx_refill(u);
     if (quiet && !u->rx_arrived && u->rx_count && !u->timeout_ipending) {
         u->timeout_ipending = true;
         event = true;
