@@ -10,7 +10,7 @@
 # Note: BusyBox init's poweroff pauses 2 s of guest time (one second after
 # SIGTERM, one after SIGKILL), which both VMs pay.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 IMG=$BUILD/images
 VMBIN=${RISCV_VM:-$BUILD/riscv-vm}
@@ -31,16 +31,24 @@ done
 cat >"$WORK/steps" <<EOF
 prompt $BOOT_TIMEOUT
 run uname uname -a
+mark uname
 run ls ls -l /bin | wc -l
+mark ls
 run loop i=0; while [ \$i -lt 20000 ]; do i=\$((i + 1)); done; echo \$i
+mark loop
 run disk dd if=/dev/zero of=/root/bench.tmp bs=64k count=64 2>/dev/null && sync && rm /root/bench.tmp
+mark disk
 run gzip dd if=/dev/zero bs=64k count=32 2>/dev/null | gzip -c | wc -c
+mark gzip
 mark script
 send poweroff
 exit 60
 EOF
 
-# run_one VM N: one boot; prints "prompt script exit" seconds, or "- - -".
+STEPS=(uname ls loop disk gzip)
+
+# run_one VM N: one boot; prints "prompt script exit STEP..." seconds (each
+# step's own duration), or dashes when the run failed.
 run_one() {
     local vm=$1 n=$2 dir=$WORK/$1-$2
     cp "$IMG/rootfs.ext4" "$WORK/disk.ext4"
@@ -56,9 +64,13 @@ run_one() {
             --append "$CMDLINE" --disk "$WORK/disk.ext4")
     fi
     if python3 "$DRIVE" --timeout 120 "$dir" "$WORK/steps" -- "${argv[@]}" >/dev/null 2>&1; then
-        awk '{ t[$1] = $2 } END { printf "%s %s %s\n", t["prompt"], t["script"], t["exit"] }' "$dir/times"
+        awk -v steps="${STEPS[*]}" '{ t[$1] = $2 }
+            END { printf "%s %s %s", t["prompt"], t["script"], t["exit"]
+                  n = split(steps, s, " "); prev = t["prompt"]
+                  for (i = 1; i <= n; i++) { printf " %.3f", t[s[i]] - prev; prev = t[s[i]] }
+                  printf "\n" }' "$dir/times"
     else
-        echo "- - -"
+        echo "- - - - - - - -"
         echo "bench-linux: $vm run $n failed: $(cat "$dir/error")" >&2
     fi
 }
@@ -74,11 +86,11 @@ declare -A fig
 for vm in riscv-vm qemu; do
     if [ "$vm" = riscv-vm ] && [ ! -x "$VMBIN" ]; then
         echo "bench-linux: $VMBIN missing; riscv-vm column left empty" >&2
-        for k in prompt script exit; do fig[$vm.$k]=-; done
+        for k in prompt script exit "${STEPS[@]}"; do fig[$vm.$k]=-; done
         continue
     fi
     if [ "$vm" = qemu ] && ! command -v "$QEMU" >/dev/null; then
-        for k in prompt script exit; do fig[$vm.$k]=-; done
+        for k in prompt script exit "${STEPS[@]}"; do fig[$vm.$k]=-; done
         continue
     fi
     : >"$WORK/$vm.runs"
@@ -86,6 +98,9 @@ for vm in riscv-vm qemu; do
     fig[$vm.prompt]=$(awk '{ print $1 }' "$WORK/$vm.runs" | median)
     fig[$vm.script]=$(awk '{ print $2 }' "$WORK/$vm.runs" | median)
     fig[$vm.exit]=$(awk '{ print $3 }' "$WORK/$vm.runs" | median)
+    for i in "${!STEPS[@]}"; do
+        fig[$vm.${STEPS[$i]}]=$(awk -v c=$((i + 4)) '{ print $c }' "$WORK/$vm.runs" | median)
+    done
 done
 
 ratio() {
@@ -98,6 +113,18 @@ for k in prompt script exit; do
     prompt) label="start to shell prompt" ;;
     script) label="start to end of command script" ;;
     exit) label="start to exit after poweroff" ;;
+    esac
+    printf '%-34s %10s %10s %10s\n' "$label" "${fig[riscv-vm.$k]}" "${fig[qemu.$k]}" \
+        "$(ratio "${fig[riscv-vm.$k]}" "${fig[qemu.$k]}")"
+done
+echo "each command of the script (its own time):"
+for k in "${STEPS[@]}"; do
+    case $k in
+    uname) label="  uname -a (fork, exec)" ;;
+    ls) label="  ls -l /bin | wc -l" ;;
+    loop) label="  ash loop, 20000 rounds" ;;
+    disk) label="  write 4 MiB, sync, rm" ;;
+    gzip) label="  gzip 2 MiB of zeros" ;;
     esac
     printf '%-34s %10s %10s %10s\n' "$label" "${fig[riscv-vm.$k]}" "${fig[qemu.$k]}" \
         "$(ratio "${fig[riscv-vm.$k]}" "${fig[qemu.$k]}")"

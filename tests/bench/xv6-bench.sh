@@ -4,7 +4,7 @@
 # 128 MiB, as `qemu-system-riscv64 -machine virt -bios none -smp 1 -m 128M`.
 # A figure, never an assertion. Needs XV6_DIR (a built xv6-riscv tree).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 VMBIN=${RISCV_VM:-$BUILD/riscv-vm}
 QEMU=${QEMU:-qemu-system-riscv64}
@@ -14,7 +14,10 @@ if [ -z "${XV6_DIR:-}" ]; then
 fi
 KERNEL=$XV6_DIR/kernel/kernel
 FS=$XV6_DIR/fs.img
-[ -f "$KERNEL" ] && [ -f "$FS" ] || { echo "bench-xv6: $XV6_DIR is not a built xv6-riscv tree" >&2; exit 1; }
+if [ ! -f "$KERNEL" ] || [ ! -f "$FS" ]; then
+    echo "bench-xv6: $XV6_DIR is not a built xv6-riscv tree" >&2
+    exit 1
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rvxv6b.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$BUILD/bench"

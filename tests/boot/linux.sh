@@ -140,7 +140,8 @@ else
     fail linux/boot-to-prompt "$(why first)" first
     # Nothing else can work; say so once per check instead of timing out again.
     for c in uname-m cpuinfo-isa df-root date-rtc hostname write-file poweroff-status \
-        fsck-after-poweroff persist-second-boot smp-2 initramfs dhcp deterministic; do
+        fsck-after-poweroff persist-second-boot smp-2 initramfs dhcp deterministic \
+        kernel-log-clean; do
         fail "linux/$c" "first boot did not reach the prompt"
     done
     exit 1
@@ -288,6 +289,18 @@ else
     else
         fail linux/deterministic "run 1: $(why det1); run 2: $(why det2)" det1
     fi
+fi
+
+# --- no kernel complaints in any run ---------------------------------------------
+# A hart bug can leave the shell working while the kernel reports it.
+bad=$(cat "$WORK"/*/transcript 2>/dev/null | tr -d '\r' |
+    grep -E 'Oops|Kernel panic|BUG:|WARNING:|Unable to handle|rcu: INFO|stalls on CPUs|segfault|unhandled signal|illegal instruction' |
+    sort | uniq -c | sort -rn | head -5)
+if [ -z "$bad" ]; then
+    pass linux/kernel-log-clean
+else
+    fail linux/kernel-log-clean "the kernel complained"
+    echo "$bad" | cut -c1-160 | sed 's/^/    | /'
 fi
 
 [ "$nfail" -eq 0 ]

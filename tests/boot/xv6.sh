@@ -6,7 +6,7 @@
 #
 #   XV6_DIR=/path/to/xv6-riscv tests/boot/xv6.sh
 #   VM=qemu ...      run the same checks on qemu-system-riscv64
-#   XV6_SMP="1 3"    hart counts; XV6_TIMEOUT=900 seconds for usertests
+#   XV6_SMP="1 3"    hart counts; XV6_TIMEOUT=1200 seconds for usertests
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
@@ -14,7 +14,7 @@ VM=${VM:-riscv-vm}
 VMBIN=${RISCV_VM:-$BUILD/riscv-vm}
 QEMU=${QEMU:-qemu-system-riscv64}
 SMPS=${XV6_SMP:-1 3}
-TIMEOUT=${XV6_TIMEOUT:-900}
+TIMEOUT=${XV6_TIMEOUT:-1200}
 BOOT_TIMEOUT=${XV6_BOOT_TIMEOUT:-120}
 
 if [ -z "${XV6_DIR:-}" ]; then
