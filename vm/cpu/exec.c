@@ -15,7 +15,7 @@
 #define SIGN32 0x80000000u
 #define SIGN64 0x8000000000000000ull
 
-static inline uint8_t *tlb_lookup(rv_tlb_entry *t, uint64_t va, unsigned len)
+static inline __attribute__((always_inline)) uint8_t *tlb_lookup(rv_tlb_entry *t, uint64_t va, unsigned len)
 {
     uint64_t vpn = va >> RV_PAGE_SHIFT;
     rv_tlb_entry *e = &t[vpn & (RV_TLB_SIZE - 1)];
@@ -25,7 +25,7 @@ static inline uint8_t *tlb_lookup(rv_tlb_entry *t, uint64_t va, unsigned len)
 }
 
 /* 0 = fast path, 1 = slow path succeeded, -1 = trapped. */
-static inline int mem_load(rv_hart *h, uint64_t pc, uint64_t va, unsigned len, uint64_t *v)
+static inline __attribute__((always_inline)) int mem_load(rv_hart *h, uint64_t pc, uint64_t va, unsigned len, uint64_t *v)
 {
     uint8_t *hp = tlb_lookup(h->tlb_load[h->dctx], va, len);
     if (hp) {
@@ -38,7 +38,7 @@ static inline int mem_load(rv_hart *h, uint64_t pc, uint64_t va, unsigned len, u
     return mem_load_slow(h, va, len, v) ? 1 : -1;
 }
 
-static inline int mem_store(rv_hart *h, uint64_t pc, uint64_t va, unsigned len, uint64_t v)
+static inline __attribute__((always_inline)) int mem_store(rv_hart *h, uint64_t pc, uint64_t va, unsigned len, uint64_t v)
 {
     uint8_t *hp = tlb_lookup(h->tlb_store[h->dctx], va, len);
     if (hp) {
@@ -172,6 +172,8 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
     int64_t left = (int64_t)n;
     rv_insn tmp;
     uint64_t faulted = 0;
+    uint64_t lv = 0; /* loaded value and result of the load/store in flight */
+    int lr = 0;
 
     while (left > 0 && !h->bus->stop && !h->bus->tohost_hit) {
         h->slice_end = false;
@@ -244,42 +246,28 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
                     goto branch;
                 goto next;
 
+            /* One case per width, so each access is a fixed-size move
+             * rather than a call to memcpy; all share load_done. */
             case OP_LB:
+                lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 1, &lv);
+                lv = (uint64_t)(int64_t)(int8_t)lv;
+                goto load_done;
             case OP_LH:
+                lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 2, &lv);
+                lv = (uint64_t)(int64_t)(int16_t)lv;
+                goto load_done;
             case OP_LW:
-            case OP_LD:
-            case OP_LBU:
-            case OP_LHU:
-            case OP_LWU: {
-                static const uint8_t sizes[] = {1, 2, 4, 8, 1, 2, 4};
-                unsigned len = sizes[i->op - OP_LB];
-                uint64_t v;
-                int r = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, len, &v);
-                if (r < 0)
-                    goto trapped;
-                switch (i->op) {
-                case OP_LB: v = (uint64_t)(int64_t)(int8_t)v; break;
-                case OP_LH: v = (uint64_t)(int64_t)(int16_t)v; break;
-                case OP_LW: v = (uint64_t)(int64_t)(int32_t)v; break;
-                default: break;
-                }
-                x[i->rd] = v;
-                if (r)
-                    goto next_slow;
-                goto next;
-            }
-            case OP_SB:
-            case OP_SH:
-            case OP_SW:
-            case OP_SD: {
-                unsigned len = 1u << (i->op - OP_SB);
-                int r = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, len, x[i->rs2]);
-                if (r < 0)
-                    goto trapped;
-                if (r)
-                    goto next_slow;
-                goto next;
-            }
+                lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 4, &lv);
+                lv = (uint64_t)(int64_t)(int32_t)lv;
+                goto load_done;
+            case OP_LD: lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 8, &lv); goto load_done;
+            case OP_LBU: lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 1, &lv); goto load_done;
+            case OP_LHU: lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 2, &lv); goto load_done;
+            case OP_LWU: lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 4, &lv); goto load_done;
+            case OP_SB: lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 1, x[i->rs2]); goto store_done;
+            case OP_SH: lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 2, x[i->rs2]); goto store_done;
+            case OP_SW: lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 4, x[i->rs2]); goto store_done;
+            case OP_SD: lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 8, x[i->rs2]); goto store_done;
 
             case OP_ADDI: x[i->rd] = x[i->rs1] + (int64_t)i->imm; goto next;
             case OP_SLTI: x[i->rd] = (int64_t)x[i->rs1] < (int64_t)i->imm; goto next;
@@ -572,34 +560,29 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
 
             /* ---- F and D ---- */
             case OP_FLW:
-            case OP_FLD: {
                 if (!(h->mstatus & MSTATUS_FS))
                     goto illegal;
-                unsigned len = i->op == OP_FLW ? 4 : 8;
-                uint64_t v;
-                int r = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, len, &v);
-                if (r < 0)
-                    goto trapped;
-                if (len == 4)
-                    fs_set(h, i->rd, (uint32_t)v);
-                else
-                    fd_set(h, i->rd, v);
-                if (r)
-                    goto next_slow;
-                goto next;
-            }
+                lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 4, &lv);
+                if (lr >= 0)
+                    fs_set(h, i->rd, (uint32_t)lv);
+                goto store_done;
+            case OP_FLD:
+                if (!(h->mstatus & MSTATUS_FS))
+                    goto illegal;
+                lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 8, &lv);
+                if (lr >= 0)
+                    fd_set(h, i->rd, lv);
+                goto store_done;
             case OP_FSW:
-            case OP_FSD: {
                 if (!(h->mstatus & MSTATUS_FS))
                     goto illegal;
-                unsigned len = i->op == OP_FSW ? 4 : 8;
-                int r = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, len, h->f[i->rs2]);
-                if (r < 0)
-                    goto trapped;
-                if (r)
-                    goto next_slow;
-                goto next;
-            }
+                lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 4, h->f[i->rs2]);
+                goto store_done;
+            case OP_FSD:
+                if (!(h->mstatus & MSTATUS_FS))
+                    goto illegal;
+                lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 8, h->f[i->rs2]);
+                goto store_done;
             default: break;
             }
 
@@ -895,6 +878,19 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
             default: goto illegal;
             }
 
+        load_done:
+            if (lr < 0)
+                goto trapped;
+            x[i->rd] = lv;
+            if (lr)
+                goto next_slow;
+            goto next;
+        store_done: /* also the end of FP loads, which wrote their register */
+            if (lr < 0)
+                goto trapped;
+            if (lr)
+                goto next_slow;
+            goto next;
         next:
             pc += i->len;
             if (--left <= 0)
