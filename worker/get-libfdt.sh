@@ -5,7 +5,7 @@
 # comes from a Debian source package, unpacked once into CACHE_DIR (outside
 # the clone):
 #   1. device-tree-compiler's source package (`apt-get source`; needs deb-src
-#      entries, see tools/enable-deb-src.sh);
+#      entries, see images/deb-src.sh);
 #   2. failing that (a mirror without that source), the copy of libfdt that
 #      Linux carries for its host dtc, from Debian's linux-source-6.1
 #      (/usr/src/linux-source-*.tar.xz, which the default images need anyway).
@@ -20,7 +20,7 @@ find_tree() {
 }
 tree=$(find_tree)
 if [ -z "$tree" ] && command -v dpkg-source >/dev/null; then
-  bash "$root/tools/enable-deb-src.sh" || true
+  bash "$root/images/deb-src.sh" || true
   (cd "$cache" && apt-get source -qq device-tree-compiler >/dev/null 2>&1) ||
     echo "get-libfdt: 'apt-get source device-tree-compiler' failed; trying linux-source" >&2
   tree=$(find_tree)
@@ -40,7 +40,7 @@ if [ -z "$tree" ]; then
   fi
 fi
 if [ -z "$tree" ]; then
-  echo "get-libfdt: no libfdt source: install dpkg-dev and enable deb-src (tools/enable-deb-src.sh)" >&2
+  echo "get-libfdt: no libfdt source: install dpkg-dev and enable deb-src (images/deb-src.sh)" >&2
   echo "  for 'apt-get source device-tree-compiler', or install linux-source-6.1" >&2
   exit 1
 fi
