@@ -15,6 +15,8 @@ export class VmWorkerClient extends VmConsole {
         this._stateListeners = new Set();
         this._statsListeners = new Set();
         this._errorListeners = new Set();
+        this._netListeners = new Set();
+        this.netStatus = { state: 'closed', url: null };
         this.ready = new Promise((resolve, reject) => {
             this._readyResolve = resolve;
             this._readyReject = reject;
@@ -57,6 +59,12 @@ export class VmWorkerClient extends VmConsole {
         case 'net-send':
             if (this.onNetSend) this.onNetSend(msg.data);
             break;
+        case 'net-status': {
+            const { type: _t, ...s } = msg;
+            this.netStatus = s;
+            for (const cb of this._netListeners) cb(s);
+            break;
+        }
         }
     }
 
@@ -68,6 +76,35 @@ export class VmWorkerClient extends VmConsole {
     onStats(cb) {
         this._statsListeners.add(cb);
         return () => this._statsListeners.delete(cb);
+    }
+
+    // Network link changes: cb({state, url, nic, reason?, counters...}).
+    onNetStatus(cb) {
+        this._netListeners.add(cb);
+        return () => this._netListeners.delete(cb);
+    }
+
+    // The worker connects the guest's NIC to a relay (ws://, wss://): one
+    // Ethernet frame per message, reconnecting with backoff. A machine
+    // started after this has a NIC; one already running without a NIC gets
+    // it at its next reset (netStatus.nic tells). Resolves with the first
+    // status the worker reports.
+    connect_network(url) {
+        return this._netRequest({ type: 'net-connect', url: String(url) });
+    }
+
+    disconnect_network() {
+        return this._netRequest({ type: 'net-disconnect' });
+    }
+
+    _netRequest(msg) {
+        return new Promise((resolve) => {
+            const off = this.onNetStatus((s) => {
+                off();
+                resolve(s);
+            });
+            this._ep.post(msg, []);
+        });
     }
 
     onError(cb) {

@@ -40,10 +40,46 @@ export interface VmOptions {
     /** Guest time from the instruction count instead of the wall clock. */
     deterministic?: boolean;
     /** A virtio-net NIC (in-thread WasmVm): send(frame) receives every frame the guest transmits. */
-    net?: { mac?: number[]; send(frame: Uint8Array): void };
+    net?: { mac?: number[]; send?(frame: Uint8Array): void };
+    /** In-thread WasmVm: a NIC connected to this relay from the start (ws://, wss://). */
+    netUrl?: string;
+    mac?: number[];
 }
 
-export interface StartConfig extends Omit<VmOptions, 'net'> {
+/** The network link to a relay (netproxy or any raw-frame WebSocket relay). */
+export interface NetStatus {
+    /** 'down': the relay went away, a reconnect is due in retryMs (backoff 0.25 s to 8 s). */
+    state: 'connecting' | 'up' | 'down' | 'closed' | 'error';
+    url: string | null;
+    /** The running machine has a NIC (else it gets one at its next start or reset). */
+    nic: boolean;
+    reason?: string;
+    retryMs?: number;
+    connects?: number;
+    rxFrames?: number;
+    txFrames?: number;
+    /** Frames from the relay outside 14..1518 bytes, or text messages: dropped. */
+    rxBad?: number;
+    txBad?: number;
+    /** Guest frames dropped while the link was down or the relay slow. */
+    txDropped?: number;
+    /** Frames waiting for the guest's NIC, and those dropped past the bound. */
+    rxQueued: number;
+    rxQueueDrops: number;
+}
+
+/** Network calls every VM handle offers. */
+export interface VmNetworkApi {
+    /** Connects the guest's NIC to a relay: `ws://HOST:PORT/SEGMENT` or `wss://`
+     * (`https://` is WebTransport, issue 8). Reconnects with backoff; the guest's
+     * link follows the relay. Resolves with the first status. */
+    connect_network(url: string): Promise<NetStatus>;
+    disconnect_network(): Promise<NetStatus>;
+    onNetStatus(cb: (status: NetStatus) => void): () => void;
+    readonly netStatus: NetStatus;
+}
+
+export interface StartConfig extends Omit<VmOptions, 'net' | 'netUrl'> {
     kernel: Bytes;
     /** Attach a NIC whose frames travel as 'net-send' / 'net-frame' messages. */
     netEnabled?: boolean;
@@ -100,7 +136,7 @@ export interface VmConsoleApi {
 }
 
 /** A machine in the current thread. */
-export declare class WasmVm implements VmConsoleApi {
+export declare class WasmVm implements VmConsoleApi, VmNetworkApi {
     /** In a browser, call `await WasmVm.load()` first (Node needs nothing). */
     constructor(kernel: Bytes, options?: VmOptions);
     static load(wasmUrl?: string | URL): Promise<void>;
@@ -117,6 +153,11 @@ export declare class WasmVm implements VmConsoleApi {
     /** Delivers an Ethernet frame to the guest's NIC; false when dropped. */
     receiveFrame(frame: Uint8Array): boolean;
     destroy(): void;
+    /** Needs a NIC (options.net or options.netUrl). */
+    connect_network(url: string): Promise<NetStatus>;
+    disconnect_network(): Promise<NetStatus>;
+    onNetStatus(cb: (status: NetStatus) => void): () => void;
+    readonly netStatus: NetStatus;
 
     onOutput(cb: (text: string, bytes: Uint8Array) => void): () => void;
     readonly transcript: string;
@@ -132,7 +173,7 @@ export declare class WasmVm implements VmConsoleApi {
 }
 
 /** A machine in a worker (Web Worker, or worker_threads under Node). */
-export declare class VmWorkerClient implements VmConsoleApi {
+export declare class VmWorkerClient implements VmConsoleApi, VmNetworkApi {
     readonly ready: Promise<void>;
     readonly lastStats: VmStats | null;
     /** Boots a new machine; rejects with the worker's error text. */
@@ -145,6 +186,12 @@ export declare class VmWorkerClient implements VmConsoleApi {
     receiveFrame(frame: Uint8Array): void;
     /** Frames the guest transmits. */
     onNetSend?: (frame: Uint8Array) => void;
+    /** The worker opens the relay connection itself; a machine started after
+     * this call gets a NIC, one already running without a NIC at its next reset. */
+    connect_network(url: string): Promise<NetStatus>;
+    disconnect_network(): Promise<NetStatus>;
+    onNetStatus(cb: (status: NetStatus) => void): () => void;
+    readonly netStatus: NetStatus;
     onError(cb: (message: string) => void): () => void;
     terminate(): void;
 
@@ -175,6 +222,8 @@ export interface MountOptions {
     append?: string;
     memoryMiB?: number | string;
     harts?: number | string;
+    /** Connect the NIC to this relay before booting (ws://, wss://). */
+    net?: string;
     /** Boot as soon as mounted (default true when a kernel is given). */
     autostart?: boolean;
     workerUrl?: string | URL;
@@ -195,6 +244,9 @@ export interface MountedVm {
     stop(): void;
     resume(): void;
     reset(): void;
+    /** Connects the NIC to a relay; a machine running without a NIC is reset to get one. */
+    connect_network(url: string): Promise<NetStatus>;
+    disconnect_network(): Promise<NetStatus>;
     destroy(): void;
 }
 
@@ -202,6 +254,6 @@ export interface MountedVm {
  * The element receives 'riscv-vm-state' and 'riscv-vm-error' events. */
 export declare function mountVm(element: Element, options?: MountOptions): MountedVm;
 
-/** Defines <riscv-vm kernel bios initrd disk append memory harts autostart height>
+/** Defines <riscv-vm kernel bios initrd disk append memory harts net autostart height>
  * (done on import in browsers). */
 export declare function defineRiscvVmElement(registry?: CustomElementRegistry, name?: string): void;

@@ -158,8 +158,9 @@ function showError(t, msg) {
 
 // Mounts a live machine in `element`: a terminal and a worker-backed VM.
 // options: {kernel, bios?, initrd?, disk?, append?, memoryMiB?, harts?,
-// autostart = true, workerUrl?, terminal?: xterm options}. Inputs are URLs,
-// Blobs or bytes. Returns {vm, terminal, ready, start, stop, reset, destroy}.
+// net?: relay URL, autostart = true, workerUrl?, terminal?: xterm options}.
+// Inputs are URLs, Blobs or bytes. Returns {vm, terminal, ready, start, stop,
+// reset, connect_network, disconnect_network, destroy}.
 export function mountVm(element, options = {}) {
     const doc = element.ownerDocument;
     const box = doc.createElement('div');
@@ -196,6 +197,8 @@ export function mountVm(element, options = {}) {
         try {
             const vm = await getVm();
             const cfg = await resolveConfig(opts, opts.onProgress);
+            // Before the boot, so the machine is built with a NIC.
+            if (opts.net) await vm.connect_network(opts.net);
             await vm.start(cfg);
             return vm;
         } catch (e) {
@@ -206,6 +209,14 @@ export function mountVm(element, options = {}) {
     handle.stop = () => handle.vm && handle.vm.stop();
     handle.resume = () => handle.vm && handle.vm.resume();
     handle.reset = () => handle.vm && handle.vm.reset();
+    // A machine running without a NIC is power-cycled to get one.
+    handle.connect_network = async (url) => {
+        const vm = await getVm();
+        const s = await vm.connect_network(url);
+        if (!s.nic && vm.state === 'running') vm.reset();
+        return s;
+    };
+    handle.disconnect_network = async () => (await getVm()).disconnect_network();
     handle.destroy = () => {
         if (detach) detach();
         if (handle.vm) handle.vm.terminate();
@@ -217,7 +228,7 @@ export function mountVm(element, options = {}) {
 }
 
 // <riscv-vm kernel="..." bios="..." initrd="..." disk="..." append="..."
-//           memory="256" harts="1"></riscv-vm>
+//           memory="256" harts="1" net="ws://HOST:PORT/SEGMENT"></riscv-vm>
 // The element's .vm is the machine handle (expect, type, transcript, ...).
 export function defineRiscvVmElement(registry = globalThis.customElements, name = 'riscv-vm') {
     if (!registry || registry.get(name)) return;
@@ -236,6 +247,7 @@ export function defineRiscvVmElement(registry = globalThis.customElements, name 
                 append: a('append'),
                 memoryMiB: a('memory'),
                 harts: a('harts'),
+                net: a('net'),
                 autostart: this.getAttribute('autostart') !== 'false',
             });
             this.ready = this._handle.ready;

@@ -2,6 +2,7 @@
 // terminal. The machine runs in a worker (mount.mjs); window.riscvVm is the
 // handle automation (Playwright) drives.
 import { attachTerminal, createTerminal, createWorkerVm, fetchBytes } from './mount.mjs';
+import { mountDiskManager } from '../worker/disk/manager.mjs';
 
 const $ = (id) => document.getElementById(id);
 const MiB = 1024 * 1024;
@@ -24,6 +25,9 @@ const ui = {
     files: { kernel: $('file-kernel'), bios: $('file-bios'), initrd: $('file-initrd'), disk: $('file-disk') },
     append: $('own-append'),
     mem: $('own-mem'),
+    netUrl: $('net-url'),
+    netButton: $('btn-net'),
+    netStatus: $('net-status'),
 };
 
 const term = createTerminal($('terminal'));
@@ -31,6 +35,10 @@ let vm = null;
 let machines = []; // {id, title, kernel, bios, initrd, disk, append, memoryMiB}
 let state = 'off';
 let lastStats = null;
+let netStatus = { state: 'closed', url: null };
+// One MAC per page load (locally administered, QEMU's 52:54:00 prefix), so
+// tabs and native guests on one segment do not collide.
+const pageMac = [0x52, 0x54, 0x00, ...crypto.getRandomValues(new Uint8Array(3))];
 
 function showError(msg) {
     ui.error.textContent = msg;
@@ -113,8 +121,10 @@ async function boot(m) {
     try {
         const f = await download(m);
         const cfg = { kernel: f.kernel, bios: f.bios, initrd: f.initrd, append: m.append || '', memoryMiB: Number(m.memoryMiB || 256), harts: Number(m.harts || 1) };
-        if (f.disk) cfg.disks = [{ data: f.disk }];
+        if (m.persist) cfg.disks = [{ persist: m.persist }]; // IndexedDB overlay (worker/disk/)
+        else if (f.disk) cfg.disks = [{ data: f.disk }];
         if (!cfg.kernel) throw new Error('no kernel: pick a kernel file (ELF or Image)');
+        cfg.mac = pageMac;
         term.term.reset();
         await vm.start(cfg);
     } catch (e) {
@@ -154,6 +164,12 @@ function fillPicker(manifest) {
     if (fromUrl) machines.push(fromUrl);
     if (manifest && Array.isArray(manifest.boots)) {
         const url = (f) => (f ? `images/${f}` : undefined);
+        const art = (f) => (manifest.artefacts || []).find((a) => a.file === f) || {};
+        // The default guest's disk persists in this browser (?persist=0: in memory).
+        const persist = (b) =>
+            b.disk && params.get('persist') !== '0'
+                ? { name: `${b.name}/0`, url: new URL(url(b.disk), location.href).href, size: art(b.disk).size, id: art(b.disk).sha256 }
+                : undefined;
         for (const b of manifest.boots) {
             machines.push({
                 id: b.name,
@@ -161,7 +177,8 @@ function fillPicker(manifest) {
                 kernel: url(b.kernel),
                 bios: url(b.bios),
                 initrd: url(b.initrd),
-                disk: url(b.disk),
+                disk: persist(b) ? undefined : url(b.disk),
+                persist: persist(b),
                 append: params.get('append') ?? b.append ?? '',
                 memoryMiB: params.get('mem') || b.memoryMiB || 256,
                 default: b.name === manifest.default || b.default,
@@ -229,7 +246,44 @@ async function onDrop(files) {
     if (taken.kernel) await bootOwn();
 }
 
+function showNet(s) {
+    netStatus = s;
+    const st = s.state;
+    ui.netStatus.dataset.state = st;
+    const text = {
+        connecting: 'connecting…',
+        up: 'link up',
+        down: `relay lost, retry in ${((s.retryMs || 0) / 1000).toFixed(1)} s`,
+        closed: '',
+        error: s.reason || 'error',
+    }[st];
+    ui.netStatus.textContent = text ?? st;
+    ui.netStatus.title = s.reason || '';
+    ui.netButton.textContent = st === 'closed' || st === 'error' ? 'Connect' : 'Disconnect';
+}
+
+// Connects the NIC to a relay (ws://, wss://). A machine running without a
+// NIC is power-cycled to get one.
+async function connectNetwork(url) {
+    url = String(url || '').trim();
+    if (!url) throw new Error('enter a relay URL, e.g. ws://127.0.0.1:8086/lan');
+    ui.netUrl.value = url;
+    const s = await vm.connect_network(url);
+    if (s.state === 'error') throw new Error(s.reason || 'cannot connect');
+    if (!s.nic && state === 'running') {
+        term.term.reset();
+        vm.reset();
+    }
+    return s;
+}
+
 function wireUi() {
+    ui.netButton.addEventListener('click', () => {
+        showError('');
+        if (netStatus.state === 'closed' || netStatus.state === 'error') {
+            connectNetwork(ui.netUrl.value).catch((e) => showError(String(e.message || e)));
+        } else vm.disconnect_network();
+    });
     ui.machine.addEventListener('change', () => {
         const own = ui.machine.value === 'own';
         ui.own.hidden = !own;
@@ -280,6 +334,17 @@ async function main() {
         return;
     }
     attachTerminal(term, vm);
+    const disks = mountDiskManager(document.body, {
+        before: $('terminal'),
+        onError: showError,
+        // Boots the default guest's kernel with a stored disk as its root.
+        onBoot: (name) => {
+            const lin = machines.find((x) => x.persist);
+            if (!lin) throw new Error('no Linux kernel to boot it with (make images)');
+            return boot({ ...lin, persist: { name } });
+        },
+    });
+    vm.onState(() => disks.refresh());
     const timeline = []; // state changes, for benchmarks: {state, t, instret}
     vm.onState((s, msg) => {
         timeline.push({ state: s, t: performance.now(), instret: msg.instret, uptimeMs: msg.uptimeMs });
@@ -292,6 +357,7 @@ async function main() {
         updateStatus();
     });
     vm.onError((msg) => showError(msg));
+    vm.onNetStatus(showNet);
     window.riscvVm = {
         get vm() {
             return vm;
@@ -310,7 +376,13 @@ async function main() {
         type: (text) => vm.type(text),
         sendInput: (text) => vm.sendInput(text),
         boot: (m) => boot(m),
+        connect_network: (url) => connectNetwork(url),
+        disconnect_network: () => vm.disconnect_network(),
+        get netStatus() {
+            return netStatus;
+        },
         timeline,
+        disks,
         // The terminal's visible text, as rendered.
         screenText() {
             const b = term.term.buffer.active;
@@ -324,6 +396,15 @@ async function main() {
     fillPicker(manifest);
     ui.own.hidden = ui.machine.value !== 'own';
     const m = selected();
+    // ?net=ws://HOST:PORT/SEGMENT: connected before the first boot, so the
+    // machine starts with its NIC on that relay.
+    if (params.get('net')) {
+        try {
+            await connectNetwork(params.get('net'));
+        } catch (e) {
+            showError(String(e.message || e));
+        }
+    }
     if (m) await boot(m);
     else {
         term.term.write('No default guest found (run \x1b[1mmake images\x1b[0m), or boot your own kernel above.\r\n');

@@ -4,6 +4,7 @@
 import { VmCore, normaliseConfig, STOP_NAMES } from '../worker/core.mjs';
 import { Runner } from '../worker/runner.mjs';
 import { VmConsole } from './automation.mjs';
+import { NetBridge } from '../worker/net/bridge.mjs';
 
 const enc = new TextEncoder();
 
@@ -13,6 +14,8 @@ export class WasmVmBase extends VmConsole {
     constructor(kernel, options, makeModule) {
         super();
         this._options = { ...(options || {}), kernel };
+        // options.netUrl: a NIC connected to that relay from the start.
+        if (this._options.netUrl && !this._options.net) this._options.net = { mac: this._options.mac };
         this._cfg = normaliseConfig(this._options);
         this._makeModule = makeModule;
         this._stateListeners = new Set();
@@ -20,7 +23,16 @@ export class WasmVmBase extends VmConsole {
         this.state = 'stopped';
         this.exitCode = null;
         this.error = null;
+        this._netListeners = new Set();
+        this.netStatus = { state: 'closed', url: null };
+        this._net = new NetBridge({
+            onstatus: (s) => {
+                this.netStatus = s;
+                for (const cb of this._netListeners) cb(s);
+            },
+        });
         this._boot();
+        if (this._options.netUrl) this._net.connect(this._options.netUrl);
     }
 
     _boot(reuse = null) {
@@ -33,6 +45,7 @@ export class WasmVmBase extends VmConsole {
                 for (const cb of this._statsListeners) cb(s);
             },
         });
+        this._net.attach(this._core, this._runner);
     }
 
     _setState(state, info = {}) {
@@ -108,6 +121,26 @@ export class WasmVmBase extends VmConsole {
         return ok;
     }
 
+    // Connects the NIC (options.net or options.netUrl) to a relay: ws://,
+    // wss:// (worker/net/). Reconnects with backoff; the guest's link
+    // follows the relay. Resolves with the current status.
+    async connect_network(url) {
+        if (!this._cfg.net) throw new Error('this machine has no NIC: create it with {net: {}} or {netUrl}');
+        this._net.connect(String(url));
+        return this._net.status();
+    }
+
+    async disconnect_network() {
+        this._net.disconnect();
+        return this._net.status();
+    }
+
+    // Network link changes: cb({state, url, nic, reason?, counters...}).
+    onNetStatus(cb) {
+        this._netListeners.add(cb);
+        return () => this._netListeners.delete(cb);
+    }
+
     // Resolves when the machine powers off or fails: {state, exitCode, error}.
     whenHalted() {
         if (this._runner.halted) return Promise.resolve({ state: this.state, exitCode: this.exitCode, error: this.error });
@@ -130,6 +163,7 @@ export class WasmVmBase extends VmConsole {
     }
 
     destroy() {
+        this._net.disconnect(false);
         this._runner.stop();
         this._core.destroy();
         this._failWaiters('VM destroyed');

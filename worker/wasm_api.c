@@ -78,6 +78,7 @@ struct wvm {
     net_frame *netq;
     int netq_head, netq_len;
     double net_dropped;
+    bool net_down; /* link state JS sets (vm_net_set_link); up by default */
 
     rv_run_result last;
     double total_executed;
@@ -232,6 +233,14 @@ static size_t net_recv(void *opaque, uint8_t *buf, size_t max)
     return n;
 }
 
+/* Feeds the NIC's STATUS.LINK_UP (virtio 1.2 §5.1.4); the device polls it
+ * and raises a configuration change when it flips. */
+static bool net_link_up(void *opaque)
+{
+    const wvm *w = opaque;
+    return !w->net_down;
+}
+
 /* ---- exported API */
 
 API wvm *vm_alloc(void)
@@ -376,7 +385,7 @@ API int vm_add_net(wvm *w, const uint8_t *mac, int js_handle)
         snprintf(w->err, sizeof w->err, "out of memory");
         return -1;
     }
-    rv_netdev nd = {.opaque = w, .send = net_send, .recv = net_recv, .link_up = NULL};
+    rv_netdev nd = {.opaque = w, .send = net_send, .recv = net_recv, .link_up = net_link_up};
     memcpy(nd.mac, mac, 6);
     w->net_handle = js_handle;
     int slot = machine_attach_net(w->m, &nd);
@@ -401,6 +410,20 @@ API int vm_net_push(wvm *w, const uint8_t *frame, int len)
     if (w->m)
         machine_poll_devices(w->m);
     return 1;
+}
+
+/* Free places in the receive queue: JS keeps what does not fit yet. */
+API int vm_net_room(wvm *w)
+{
+    return w->netq ? NET_QUEUE - w->netq_len : 0;
+}
+
+/* The backend's link (a relay connection) went up or down. */
+API void vm_net_set_link(wvm *w, int up)
+{
+    w->net_down = !up;
+    if (w->m)
+        machine_poll_devices(w->m);
 }
 
 API int vm_boot(wvm *w)

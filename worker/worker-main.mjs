@@ -13,15 +13,25 @@
 //   {type: 'input', data}      console bytes (Uint8Array) or a string
 //   {type: 'stats'}            ask for a 'stats' message now
 //   {type: 'net-frame', data}  one received Ethernet frame (issue 7)
+//   {type: 'net-connect', url} the worker connects the NIC to a relay itself
+//                              (ws://, wss://; worker/net/): a machine started
+//                              after this gets a NIC even without netEnabled
+//   {type: 'net-disconnect'}   drop the relay; the guest's link goes down
+//   {type: 'net-status'}       ask for a 'net-status' message now
 // Worker -> page
 //   {type: 'ready'}                            the wasm module is loaded
 //   {type: 'output', data: Uint8Array}         console bytes, one message per slice (transferred)
 //   {type: 'state', state, exitCode?, error?}  'running' | 'stopped' | 'poweroff' | 'error'
 //   {type: 'stats', instret, mips, uptimeMs, busyMs, state}
 //   {type: 'error', message}                   a clear text; the worker stays usable
-//   {type: 'net-send', data: Uint8Array}       a frame the guest sent (issue 7)
+//   {type: 'net-send', data: Uint8Array}       a frame the guest sent (issue 7), only
+//                                              while no relay is connected
+//   {type: 'net-status', state, url, nic, ...} relay link 'connecting' | 'up' | 'down' |
+//                                              'closed' | 'error', with counters (link.mjs)
 import { VmCore, normaliseConfig, toBytes } from './core.mjs';
 import { Runner } from './runner.mjs';
+import { hasPersistentDisks, openPersistentDisks } from './disk/attach.mjs';
+import { NetBridge } from './net/bridge.mjs';
 
 const enc = new TextEncoder();
 
@@ -31,9 +41,12 @@ export function serveWorker(endpoint, loadCore) {
     let core = null;
     let runner = null;
     let spare = null; // a module instance whose machine was freed, for reuse
+    let diskSet = null; // persistent disks (worker/disk/) of the machine
+    let disksClosed = Promise.resolve();
 
     const post = (msg, transfer) => endpoint.post(msg, transfer || []);
     const error = (message) => post({ type: 'error', message });
+    const net = new NetBridge({ onstatus: (s) => post({ type: 'net-status', ...s }) });
 
     function getCore() {
         if (!corePromise) corePromise = loadCore();
@@ -49,32 +62,50 @@ export function serveWorker(endpoint, loadCore) {
                 spare = null; // the instance died in a trap; dropping it is enough
             }
         }
+        net.detach();
         runner = null;
         core = null;
     }
 
+    // Persistent disks commit what is dirty and give up their lock.
+    function closeDisks() {
+        if (diskSet) disksClosed = diskSet.close();
+        diskSet = null;
+        return disksClosed;
+    }
+
     async function boot(cfg) {
         teardown();
+        await closeDisks();
+        if (hasPersistentDisks(cfg.disks)) {
+            diskSet = await openPersistentDisks(cfg.disks, { onNotice: (text) => error(text) });
+            cfg = { ...cfg, disks: diskSet.disks };
+        }
         const make = await getCore();
         const mod = spare || (await make());
         spare = null;
         try {
             core = new VmCore(mod, {
                 ...cfg,
-                net: cfg.netEnabled
+                net: cfg.netEnabled || net.link
                     ? { mac: cfg.mac, send: (frame) => post({ type: 'net-send', data: frame }, [frame.buffer]) }
                     : null,
             });
         } catch (e) {
             core = null;
             spare = mod; // VmCore freed its half-built machine
+            closeDisks();
             throw e;
         }
         runner = new Runner(core, {
             output: (bytes) => post({ type: 'output', data: bytes }, [bytes.buffer]),
-            stopped: (info) => post({ type: 'state', ...info }),
+            stopped: (info) => {
+                post({ type: 'state', ...info });
+                closeDisks();
+            },
             stats: (s) => post({ type: 'stats', ...s }),
         });
+        net.attach(core, runner);
         runner.start();
         post({ type: 'state', state: 'running' });
     }
@@ -118,6 +149,19 @@ export function serveWorker(endpoint, loadCore) {
         case 'net-frame':
             if (core) core.pushFrame(toBytes(msg.data));
             if (runner) runner.wake();
+            break;
+        case 'net-connect':
+            try {
+                net.connect(String(msg.url || ''));
+            } catch (e) {
+                post({ type: 'net-status', ...net.status(), state: 'error', url: msg.url, reason: e.message });
+            }
+            break;
+        case 'net-disconnect':
+            net.disconnect();
+            break;
+        case 'net-status':
+            post({ type: 'net-status', ...net.status() });
             break;
         default:
             error(`unknown message type '${msg.type}'`);

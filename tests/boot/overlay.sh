@@ -164,9 +164,11 @@ fi
 # A process killed after a flush and more writes: reopening works, and each
 # chunk holds its state at the flush or after the later writes.
 cp "$M" "$OUT/flushed"
-( "$H" crash "$B" "$O" "$M" "$OUT/flushed" >"$OUT/run.log" 2>&1 ) 2>/dev/null
+( "$H" crash "$B" "$O" "$M" "$OUT/flushed" >"$OUT/run.log" 2>&1; exit $? ) 2>/dev/null
 rc=$?
-if "$H" chunks "$B" "$O" "$OUT/flushed" "$M" >"$OUT/run.log" 2>&1; then
+if [ $rc -ne 137 ]; then
+    fail "overlay: after a kill, every chunk is its flushed or its later state" "the run did not die by SIGKILL (rc=$rc: $(head -c 200 "$OUT/run.log"))"
+elif "$H" chunks "$B" "$O" "$OUT/flushed" "$M" >"$OUT/run.log" 2>&1; then
     pass "overlay: after a kill, every chunk is its flushed or its later state"
 else
     fail "overlay: after a kill, every chunk is its flushed or its later state" "$(head -c 300 "$OUT/run.log") rc=$rc"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "disk_file.h"
+#include "disk_overlay.h"
 #include "machine.h"
 #ifdef RV_CLI_NET
 #include "netback.h"
@@ -38,6 +39,7 @@ static const char usage_text[] =
     "  --initrd FILE                initial ramdisk (placed high in RAM, named in the DTB)\n"
     "  --append STRING              kernel command line (/chosen/bootargs)\n"
     "  --disk IMG                   virtio-blk disk backed by IMG (repeatable, locked)\n"
+    "  --disk IMG,overlay=FILE      copy-on-write: IMG stays untouched, writes go to FILE\n"
     "  --disk-ro IMG                read-only virtio-blk disk\n"
     "  --mem SIZE                   RAM size, e.g. 256M (default), 1G\n"
     "  --smp N                      harts, 1 to 8 (default 1)\n"
@@ -372,6 +374,7 @@ int main(int argc, char **argv)
     size_t len;
     uint8_t *data = NULL;
     disk_file *df[MAX_DISKS] = {0};
+    disk_overlay *dov[MAX_DISKS] = {0};
 #ifdef RV_CLI_NET
     netback *nb = NULL;
 #endif
@@ -404,12 +407,22 @@ int main(int argc, char **argv)
         data = NULL;
     }
     for (int i = 0; i < ndisks; i++) {
-        df[i] = disk_file_open(disks[i], disk_ro[i], err, sizeof(err));
-        if (!df[i]) {
-            fprintf(stderr, "riscv-vm: %s\n", err);
-            goto fail;
+        rv_blockdev bd;
+        if (disk_overlay_is_spec(disks[i])) {
+            dov[i] = disk_overlay_open_spec(disks[i], disk_ro[i], err, sizeof(err));
+            if (!dov[i]) {
+                fprintf(stderr, "riscv-vm: %s\n", err);
+                goto fail;
+            }
+            bd = disk_overlay_blockdev(dov[i]);
+        } else {
+            df[i] = disk_file_open(disks[i], disk_ro[i], err, sizeof(err));
+            if (!df[i]) {
+                fprintf(stderr, "riscv-vm: %s\n", err);
+                goto fail;
+            }
+            bd = disk_file_blockdev(df[i]);
         }
-        rv_blockdev bd = disk_file_blockdev(df[i]);
         if (machine_attach_disk(m, &bd) < 0) {
             fprintf(stderr, "riscv-vm: too many virtio devices\n");
             goto fail;
@@ -549,8 +562,10 @@ int main(int argc, char **argv)
                 (unsigned long long)total, secs, secs > 0 ? (double)total / secs / 1e6 : 0.0);
     }
     machine_destroy(m);
-    for (int i = 0; i < ndisks; i++)
+    for (int i = 0; i < ndisks; i++) {
         disk_file_close(df[i]);
+        disk_overlay_close(dov[i]);
+    }
 #ifdef RV_CLI_NET
     if (nb)
         netback_close(nb);

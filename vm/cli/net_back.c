@@ -20,13 +20,14 @@
 
 #include "net_slirp.h"
 #include "net_ws.h"
+#include "net_wt.h"
 
 #define FRAME_MIN 14
 #define FRAME_MAX 1518 /* 1514 + an 802.1Q tag; no FCS */
 #define RXQ_FRAMES 256
 #define TAP_READS_PER_SERVICE 64
 
-enum nb_kind { NB_USER, NB_TAP, NB_WS };
+enum nb_kind { NB_USER, NB_TAP, NB_WS, NB_WT };
 
 typedef struct rxframe {
     uint16_t len;
@@ -41,6 +42,7 @@ struct netback {
     nslirp *slirp;
     int tapfd;
     nbws *ws;
+    nbwt *wt; /* WebTransport (net_wt.c) */
     netback_stats st;
 };
 
@@ -94,6 +96,12 @@ static void nd_send(void *opaque, const uint8_t *frame, size_t len)
             return;
         }
         break;
+    case NB_WT:
+        if (!nbwt_send(nb->wt, frame, len)) {
+            nb->st.tx_dropped++;
+            return;
+        }
+        break;
     }
     nb->st.tx_frames++;
 }
@@ -123,6 +131,8 @@ static size_t nd_recv(void *opaque, uint8_t *buf, size_t max)
 static bool nd_link_up(void *opaque)
 {
     netback *nb = opaque;
+    if (nb->kind == NB_WT)
+        return nbwt_up(nb->wt);
     return nb->kind != NB_WS || nbws_up(nb->ws);
 }
 
@@ -210,8 +220,12 @@ netback *netback_open(const char *spec, const uint8_t mac[6], char *err, size_t 
         nb->kind = NB_WS;
         nb->ws = nbws_open(spec, rxq_push, rxq_room, nb, err, errlen);
         r = nb->ws ? 0 : -1;
+    } else if (strncmp(spec, "https://", 8) == 0) {
+        nb->kind = NB_WT;
+        nb->wt = nbwt_open(spec, rxq_push, nb, err, errlen);
+        r = nb->wt ? 0 : -1;
     } else {
-        snprintf(err, errlen, "unknown network backend '%s' (user, tap:IF, ws://, wss://)", spec);
+        snprintf(err, errlen, "unknown network backend '%s' (user, tap:IF, ws://, wss://, https://)", spec);
         r = -1;
     }
     if (r < 0) {
@@ -243,6 +257,7 @@ int netback_pollfds(netback *nb, struct pollfd *fds, int max, int *timeout_ms)
         fds[0] = (struct pollfd){.fd = nb->tapfd, .events = POLLIN};
         return 1;
     case NB_WS: return nbws_pollfds(nb->ws, fds, max, timeout_ms);
+    case NB_WT: return nbwt_pollfds(nb->wt, fds, max, timeout_ms);
     }
     return 0;
 }
@@ -263,6 +278,7 @@ void netback_service(netback *nb, const struct pollfd *fds, int nfds)
         }
         break;
     case NB_WS: nbws_service(nb->ws, fds, nfds); break;
+    case NB_WT: nbwt_service(nb->wt, fds, nfds); break;
     }
 }
 
@@ -272,6 +288,7 @@ void netback_close(netback *nb)
         return;
     nslirp_free(nb->slirp);
     nbws_close(nb->ws);
+    nbwt_close(nb->wt);
     if (nb->tapfd >= 0)
         close(nb->tapfd);
     free(nb->rxq);
@@ -284,5 +301,9 @@ void netback_get_stats(const netback *nb, netback_stats *st)
     if (nb->kind == NB_WS) {
         st->rx_bad += nbws_bad(nb->ws);
         st->reconnects = nbws_reconnects(nb->ws);
+    }
+    if (nb->kind == NB_WT) {
+        st->rx_bad += nbwt_bad(nb->wt);
+        st->reconnects = nbwt_reconnects(nb->wt);
     }
 }

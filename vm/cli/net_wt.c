@@ -83,8 +83,10 @@ static void drop_conn(nbwt *w)
     w->fd = -1;
 }
 
-static void went_down(nbwt *w, const char *why)
+static void went_down(nbwt *w, const char *reason)
 {
+    char why[160]; /* reason may live in the connection freed below */
+    snprintf(why, sizeof(why), "%s", reason && *reason ? reason : "closed");
     bool was_up = w->up;
     w->up = false;
     drop_conn(w);
@@ -93,7 +95,7 @@ static void went_down(nbwt *w, const char *why)
     w->next_attempt_ms = now_ms() + w->backoff_ms;
     if (was_up || !w->reported_down) {
         char msg[200];
-        snprintf(msg, sizeof(msg), "link down (%s), reconnecting", why && *why ? why : "closed");
+        snprintf(msg, sizeof(msg), "link down (%s), reconnecting", why);
         note(w, msg);
         w->reported_down = true;
     }

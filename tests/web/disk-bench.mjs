@@ -1,0 +1,212 @@
+// bench-disk: the page's persistent disk (IndexedDB overlay over a lazily
+// fetched base) measured from inside the default guest in headless Chromium:
+//   - boot to the shell prompt with a cold base cache (new profile), a warm
+//     one (same profile again), and, for reference, the whole image
+//     downloaded into memory first (?persist=0);
+//   - dd sequential write (fsync at the end) and read (after drop_caches),
+//     1 MiB blocks;
+//   - random 4 KiB reads and writes (each write fsync'd: every one is a
+//     guest FLUSH, so a strict IndexedDB commit), one dd per operation, with
+//     the cost of starting dd measured on /dev/zero and subtracted.
+// Figures only, never a timed assertion. Writes build/bench/disk.json.
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { createStaticServer } from '../../web/serve.mjs';
+import { CHROMIUM } from './browser.mjs';
+import { BUILD, IMAGES, readManifest } from './guest.mjs';
+
+const man = readManifest();
+if (!man || !man.disk) {
+    console.log('SKIP: bench-disk (no default guest with a disk: make images)');
+    process.exit(0);
+}
+const WEB_ROOT = process.env.DISK_WEB_ROOT || join(BUILD, 'web');
+const ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const SEQ_MIB = Number(process.env.DISK_BENCH_MIB || 16);
+const RAND_OPS = Number(process.env.DISK_BENCH_OPS || 200);
+
+const http = { bytes: 0, requests: 0 };
+const srv = createStaticServer({ root: WEB_ROOT, mounts: [{ prefix: '/images', dir: IMAGES }] });
+srv.on('request', (req, res) => {
+    if (!req.url.startsWith(`/images/${man.disk}`)) return;
+    http.requests++;
+    const write = res.write.bind(res);
+    res.write = (chunk, ...a) => {
+        http.bytes += chunk.length;
+        return write(chunk, ...a);
+    };
+    const end = res.end.bind(res);
+    res.end = (chunk, ...a) => {
+        if (chunk && typeof chunk !== 'function') http.bytes += chunk.length;
+        return end(chunk, ...a);
+    };
+});
+await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${srv.address().port}/`;
+const profile = mkdtempSync(join(tmpdir(), 'riscv-vm-bench-profile-'));
+const results = { image: man.disk, imageBytes: statSync(join(IMAGES, man.disk)).size };
+
+async function session(query = '') {
+    const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    const page = ctx.pages()[0] || (await ctx.newPage());
+    http.bytes = 0;
+    http.requests = 0;
+    const t0 = Date.now();
+    await page.goto(url + query);
+    await page.waitForFunction(() => window.riscvVm && window.riscvVm.vm, null, { timeout: 60000 });
+    await page.evaluate(() => window.riscvVm.expect(/# $/m, { timeout: 300000 }));
+    return { ctx, page, bootMs: Date.now() - t0, fetched: http.bytes, requests: http.requests };
+}
+
+async function sh(page, cmd, timeout = 600000) {
+    const mark = `END${Math.random().toString(36).slice(2, 8)}`;
+    const before = await page.evaluate(() => window.riscvVm.transcript.length);
+    const t0 = Date.now();
+    await page.evaluate((c) => window.riscvVm.type(c), `${cmd}; echo ${mark.slice(0, 3)}''${mark.slice(3)}\n`);
+    await page.waitForFunction(([m, b]) => /END\w+\r?\n/.test(window.riscvVm.transcript.slice(b)) && window.riscvVm.transcript.slice(b).includes(m + '\r'), [mark, before], { timeout, polling: 50 });
+    const ms = Date.now() - t0;
+    const t = await page.evaluate((b) => window.riscvVm.transcript.slice(b), before);
+    return { out: t.replace(/\r/g, ''), ms };
+}
+
+// BusyBox `time` prints "real 0m 1.23s".
+function realSeconds(out) {
+    const m = /real\s+(\d+)m\s*([\d.]+)s/.exec(out);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+}
+
+const MiB = 1048576;
+const fmtMiBs = (bytes, s) => `${(bytes / MiB / s).toFixed(2)} MiB/s`;
+
+try {
+    // 1. Cold base cache.
+    let s = await session();
+    results.coldBootMs = s.bootMs;
+    results.coldFetchedBytes = s.fetched;
+    results.coldRequests = s.requests;
+    console.log(`# boot to prompt, cold base cache: ${(s.bootMs / 1000).toFixed(2)} s (fetched ${(s.fetched / MiB).toFixed(1)} MiB of ${(results.imageBytes / MiB).toFixed(0)} MiB in ${s.requests} range requests)`);
+    const p = s.page;
+    const dropOk = !/can't|No such/.test((await sh(p, 'echo 3 > /proc/sys/vm/drop_caches')).out);
+    const drop = dropOk ? 'sync; echo 3 > /proc/sys/vm/drop_caches' : 'sync';
+    // Sequential, timed by dd itself ("N bytes (..) copied, T seconds, ..").
+    const ddSeconds = (out) => {
+        const m = /copied, ([\d.]+) seconds/.exec(out);
+        return m ? Number(m[1]) : realSeconds(out);
+    };
+    let r = await sh(p, `dd if=/dev/zero of=/root/seq bs=1M count=${SEQ_MIB} conv=fsync 2>&1`);
+    let t = ddSeconds(r.out);
+    results.seqWriteMiBs = SEQ_MIB / t;
+    console.log(`# dd sequential write, ${SEQ_MIB} MiB, bs=1M, conv=fsync: ${fmtMiBs(SEQ_MIB * MiB, t)}`);
+    await sh(p, drop);
+    r = await sh(p, `dd if=/root/seq of=/dev/null bs=1M 2>&1`);
+    t = ddSeconds(r.out);
+    results.seqReadMiBs = SEQ_MIB / t;
+    console.log(`# dd sequential read, ${SEQ_MIB} MiB, bs=1M${dropOk ? ' (guest caches dropped)' : ' (guest page cache NOT dropped: no drop_caches)'}: ${fmtMiBs(SEQ_MIB * MiB, t)}`);
+    // Random 4 KiB: one dd per operation (BusyBox has nothing that seeks
+    // within one process), so the figure is per operation, with the cost of
+    // the same loop on /dev/zero shown beside it and subtracted.
+    const blocks = SEQ_MIB * 256;
+    const loop = (body) => `time sh -c 'i=0; while [ $i -lt ${RAND_OPS} ]; do ${body}; i=$((i+1)); done' 2>&1`;
+    const baseLoop = loop('dd if=/dev/zero of=/dev/null bs=4096 count=1 2>/dev/null');
+    const perOp = async (body, pre = '') => {
+        if (pre) await sh(p, pre);
+        const b1 = realSeconds((await sh(p, baseLoop)).out);
+        if (pre) await sh(p, pre);
+        const x = realSeconds((await sh(p, loop(body))).out);
+        const ms = ((x - b1) / RAND_OPS) * 1000;
+        return { ms, baseMs: (b1 / RAND_OPS) * 1000, totalMs: (x / RAND_OPS) * 1000 };
+    };
+    const show = (what, o) => {
+        const iops = o.ms > 0.05 ? `${(1000 / o.ms).toFixed(0)} IOPS` : 'below the noise';
+        console.log(`# ${what}: ${o.ms.toFixed(2)} ms per op beyond dd start-up = ${iops} (${o.totalMs.toFixed(2)} ms per dd run, ${o.baseMs.toFixed(2)} ms on /dev/zero; ${RAND_OPS} ops)`);
+    };
+    let o = await perOp(`dd if=/root/seq of=/dev/null bs=4096 count=1 skip=$((RANDOM % ${blocks})) 2>/dev/null`, drop);
+    results.randRead = o;
+    show('random 4 KiB reads (caches dropped before)', o);
+    o = await perOp(`dd if=/dev/zero of=/root/seq bs=4096 count=1 seek=$((RANDOM % ${blocks})) conv=notrunc,fsync 2>/dev/null`);
+    results.randWriteFsync = o;
+    show('random 4 KiB writes, each fsync\'d (a guest FLUSH, so a strict IndexedDB commit, each)', o);
+    o = await perOp(`dd if=/dev/zero of=/root/seq bs=4096 count=1 seek=$((RANDOM % ${blocks})) conv=notrunc 2>/dev/null`);
+    const sy = realSeconds((await sh(p, 'time sync 2>&1')).out);
+    o.ms += (sy / RAND_OPS) * 1000;
+    o.syncMs = sy * 1000;
+    results.randWrite = o;
+    show('random 4 KiB writes, one sync at the end (included)', o);
+    await sh(p, 'rm -f /root/seq; sync');
+    // The storage layer alone, in the page (no guest, no virtio): what the
+    // figures above cost in IndexedDB.
+    const st = await p.evaluate(async (n) => {
+        const { openDisk, remove } = window.riscvVm.disks;
+        const MB = 1 << 20;
+        const open = () => openDisk({ name: 'bench/0', size: 64 * MB });
+        const rnd = () => Math.floor(Math.random() * 4096) * 4096; // within the first 16 MiB
+        const buf = new Uint8Array(4096).fill(7);
+        const big = new Uint8Array(MB).fill(3);
+        const now = () => performance.now();
+        let d = await open();
+        let t = now();
+        for (let i = 0; i < 16; i++) await d.write(i * MB, big);
+        await d.flush();
+        const seqWrite = 16 / ((now() - t) / 1000);
+        t = now();
+        for (let i = 0; i < n; i++) {
+            await d.write(rnd(), buf);
+            await d.flush();
+        }
+        const randWriteFlushMs = (now() - t) / n;
+        t = now();
+        for (let i = 0; i < n; i++) await d.write(rnd(), buf);
+        await d.flush();
+        const randWriteMs = (now() - t) / n;
+        await d.close();
+        d = await open(); // nothing in memory: every chunk from IndexedDB
+        t = now();
+        for (let i = 0; i < n; i++) await d.read(rnd(), 4096);
+        const randReadColdMs = (now() - t) / n;
+        await d.close();
+        d = await open();
+        t = now();
+        for (let i = 0; i < 16; i++) await d.read(i * MB, MB);
+        const seqRead = 16 / ((now() - t) / 1000);
+        await d.close();
+        await remove('bench/0');
+        return { seqWrite, seqRead, randWriteFlushMs, randWriteMs, randReadColdMs };
+    }, RAND_OPS);
+    results.storeLayer = st;
+    console.log(`# storage layer in the page: sequential 1 MiB writes + flush ${st.seqWrite.toFixed(1)} MiB/s, reads from IndexedDB ${st.seqRead.toFixed(1)} MiB/s`);
+    console.log(`# storage layer in the page: random 4 KiB write+flush ${st.randWriteFlushMs.toFixed(2)} ms (${(1000 / st.randWriteFlushMs).toFixed(0)} IOPS), write (flush at the end) ${st.randWriteMs.toFixed(3)} ms (${(1000 / st.randWriteMs).toFixed(0)} IOPS), read of a chunk not in memory ${st.randReadColdMs.toFixed(2)} ms (${(1000 / st.randReadColdMs).toFixed(0)} IOPS)`);
+    await s.ctx.close();
+
+    // 2. Warm base cache: the same profile again.
+    s = await session();
+    results.warmBootMs = s.bootMs;
+    results.warmFetchedBytes = s.fetched;
+    console.log(`# boot to prompt, warm base cache: ${(s.bootMs / 1000).toFixed(2)} s (fetched ${(s.fetched / MiB).toFixed(1)} MiB)`);
+    await s.ctx.close();
+
+    // 3. Reference: the whole image downloaded into memory, no persistence.
+    s = await session('?persist=0');
+    results.inMemoryBootMs = s.bootMs;
+    console.log(`# boot to prompt, whole image in memory (?persist=0): ${(s.bootMs / 1000).toFixed(2)} s (fetched ${(s.fetched / MiB).toFixed(1)} MiB)`);
+    {
+        // The same dd on the in-memory disk: what the guest and virtio cost
+        // without any storage behind them.
+        const r = await sh(s.page, `dd if=/dev/zero of=/root/seq bs=1M count=${SEQ_MIB} conv=fsync 2>&1`);
+        const m = /copied, ([\d.]+) seconds/.exec(r.out);
+        if (m) {
+            results.inMemorySeqWriteMiBs = SEQ_MIB / Number(m[1]);
+            console.log(`# dd sequential write on the in-memory disk (reference): ${results.inMemorySeqWriteMiBs.toFixed(2)} MiB/s`);
+        }
+    }
+    await s.ctx.close();
+    mkdirSync(join(BUILD, 'bench'), { recursive: true });
+    writeFileSync(join(BUILD, 'bench', 'disk.json'), `${JSON.stringify(results, null, 2)}\n`);
+} catch (e) {
+    console.log(`FAIL: bench-disk (${String(e.message || e).split('\n')[0]})`);
+    process.exitCode = 1;
+} finally {
+    await new Promise((r) => srv.close(r));
+    rmSync(profile, { recursive: true, force: true });
+}

@@ -1,0 +1,30 @@
+# Disks that persist (issue 6): the browser's chunk store and copy-on-write
+# overlay (worker/disk/), the CLI's `--disk IMG,overlay=FILE`
+# (vm/cli/disk_overlay.c), their tests and the disk benchmark.
+#   make test-disk-node     node:test of worker/disk/overlay.mjs on fake-indexeddb
+#   make test-disk-overlay  the CLI's overlay file (harness + Linux guest when the CLI has it)
+#   make test-disk-browser  Playwright, persistent Chromium profile: write, close, reopen, read, export
+#   make bench-disk         dd inside the guest on the page's disk; cold/warm boot
+# NODE_TEST and node_modules/.package-lock.json come from web/web.mk.
+
+.PHONY: test-disk-node test-disk-overlay test-disk-browser bench-disk
+
+test-disk-node: node_modules/.package-lock.json
+	@$(NODE_TEST) tests/web/disk.test.mjs
+
+test-disk-overlay:
+	-@$(MAKE) --no-print-directory $(BUILD)/riscv-vm >/dev/null 2>&1
+	@BUILD=$(BUILD) bash tests/boot/overlay.sh
+
+test-disk-browser: web node_modules/.package-lock.json
+	@$(NODE_TEST) tests/web/disk-browser.test.mjs
+
+bench-disk: web node_modules/.package-lock.json
+	@node tests/web/disk-bench.mjs
+
+TEST_TARGETS += test-disk-node test-disk-overlay test-disk-browser
+BENCH_TARGETS += bench-disk
+
+# web.mk's bundles list worker/*.mjs only; the page and the worker also
+# bundle worker/disk/.
+$(BUILD)/web/worker.js $(BUILD)/web/page.js: $(wildcard worker/disk/*.mjs)

@@ -1,0 +1,46 @@
+// The worker's side of persistent disks: turns the config's
+//   {persist: {name, url?, size?, id?}, readonly?}
+// entries into VmCore JS-backed disks ({handler, size, readonly}) served by
+// overlay.mjs, and closes them again. Entries without `persist` pass through.
+//
+// A disk is named by the machine and its slot ("linux/0"); `url` is its base
+// image (read lazily with Range requests), `id` a stable identity of that
+// base (the manifest's sha256), `size` its length. An uploaded disk has no
+// url: its base lives in IndexedDB and the name alone finds it.
+import { openDisk } from './overlay.mjs';
+
+export function hasPersistentDisks(disks) {
+    return (disks || []).some((d) => d && d.persist);
+}
+
+// Returns {disks, close()}. onNotice(text) hears what the user should know
+// (opened read-only because another tab has it, quota full).
+export async function openPersistentDisks(disks, { onNotice } = {}) {
+    const opened = [];
+    const out = [];
+    try {
+        for (const d of disks || []) {
+            if (!d || !d.persist) {
+                out.push(d);
+                continue;
+            }
+            const p = d.persist;
+            const base = p.url ? { url: String(new URL(p.url, globalThis.location ? globalThis.location.href : undefined)), size: p.size, id: p.id } : undefined;
+            const disk = await openDisk({ name: p.name, base, size: p.size, readonly: !!d.readonly, onNotice });
+            opened.push(disk);
+            out.push({ handler: disk, size: disk.size, readonly: disk.readonly });
+        }
+    } catch (e) {
+        await Promise.allSettled(opened.map((x) => x.close()));
+        throw e;
+    }
+    let closing = null;
+    return {
+        disks: out,
+        opened,
+        close() {
+            if (!closing) closing = Promise.allSettled(opened.map((x) => x.close()));
+            return closing;
+        },
+    };
+}

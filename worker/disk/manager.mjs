@@ -1,0 +1,180 @@
+// The disk manager in the page: lists the disks stored in this browser
+// (IndexedDB, shared with the worker: same origin) with their size and the
+// space their overlay uses; uploads an image as a new disk, exports a disk
+// (base + overlay merged) as a file, resets a disk to its base, deletes one.
+// Each long operation shows a progress bar; errors (quota, a disk in use)
+// go to onError as clear text.
+//
+// mountDiskManager(parent, {onError, onBoot, before}) adds a <details>
+// panel to parent and returns {refresh, list, exportBytes, exportToFile,
+// reset, remove, upload, inUse, openDisk} (openDisk: for benchmarks).
+import { CHUNK, deleteDisk, diskInUse, exportDisk, importImage, listDisks, openDisk, resetDisk } from './overlay.mjs';
+
+const MiB = 1024 * 1024;
+const fmt = (n) => (n >= 10 * MiB ? `${(n / MiB).toFixed(0)} MiB` : n >= MiB ? `${(n / MiB).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
+
+const CSS = `
+.disks { border-bottom: 1px solid #2a3240; background: #161c24; padding: 0.3em 0.8em; }
+.disks summary { cursor: pointer; color: var(--mute, #8a94a6); }
+.disks table { border-collapse: collapse; margin: 0.4em 0; font-size: 0.9em; }
+.disks td, .disks th { padding: 0.2em 0.7em 0.2em 0; text-align: left; }
+.disks th { color: var(--mute, #8a94a6); font-weight: normal; }
+.disks td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.disks .row { display: flex; align-items: center; gap: 0.6em; flex-wrap: wrap; }
+.disks progress { width: 16em; }
+`;
+
+export function mountDiskManager(parent, { onError = () => {}, onBoot = null, before = null } = {}) {
+    const doc = parent.ownerDocument;
+    if (!doc.getElementById('riscv-vm-disks-css')) {
+        const st = doc.createElement('style');
+        st.id = 'riscv-vm-disks-css';
+        st.textContent = CSS;
+        doc.head.append(st);
+    }
+    const root = doc.createElement('details');
+    root.className = 'disks';
+    root.id = 'disks';
+    root.innerHTML = `<summary>Disks stored in this browser</summary>
+<table><thead><tr><th>disk</th><th>size</th><th>stored</th><th>base</th><th></th></tr></thead><tbody id="disk-rows"></tbody></table>
+<div class="row"><label>Upload an image as a new disk <input id="disk-upload" type="file"></label>
+<span id="disk-progress" class="row" hidden><progress id="disk-progress-bar" max="1" value="0"></progress><span id="disk-progress-text"></span></span></div>`;
+    parent.insertBefore(root, before);
+    const rows = root.querySelector('#disk-rows');
+    const bar = root.querySelector('#disk-progress-bar');
+    const barBox = root.querySelector('#disk-progress');
+    const barText = root.querySelector('#disk-progress-text');
+
+    const progress = (what, done, total) => {
+        if (done === null) {
+            barBox.hidden = true;
+            return;
+        }
+        barBox.hidden = false;
+        bar.value = total ? done / total : 0;
+        barText.textContent = `${what}: ${fmt(done)} / ${fmt(total)}`;
+    };
+
+    async function refresh() {
+        let list;
+        try {
+            list = await listDisks();
+        } catch (e) {
+            onError(`disk manager: ${e.message || e}`);
+            return [];
+        }
+        rows.textContent = '';
+        for (const m of list.sort((a, b) => a.name.localeCompare(b.name))) {
+            const tr = doc.createElement('tr');
+            tr.dataset.disk = m.name;
+            const base = m.baseUrl ? m.baseUrl.replace(/^.*\//, '') : 'uploaded';
+            tr.innerHTML = `<td></td><td class="num">${fmt(m.size)}</td><td class="num">${fmt(m.used)}</td><td></td><td class="row"></td>`;
+            tr.children[0].textContent = m.name;
+            tr.children[3].textContent = base;
+            const act = tr.children[4];
+            const button = (label, fn, title) => {
+                const b = doc.createElement('button');
+                b.type = 'button';
+                b.textContent = label;
+                b.title = title;
+                b.dataset.action = label.toLowerCase();
+                b.addEventListener('click', async () => {
+                    try {
+                        await fn();
+                    } catch (e) {
+                        onError(String(e.message || e));
+                    }
+                    refresh();
+                });
+                act.append(b);
+            };
+            if (onBoot) button('Boot', () => onBoot(m.name, m), 'boot the default Linux kernel with this disk as its root');
+            button('Export', () => exportToFile(m.name), 'save the disk (base + your changes) as a file');
+            button('Reset', () => reset(m.name), 'drop your changes: back to the base image');
+            button('Delete', () => remove(m.name), 'forget this disk and its changes');
+            rows.append(tr);
+        }
+        return list;
+    }
+
+    // The merged disk as a Blob (the browser may keep its parts on disk).
+    async function exportBlob(name) {
+        const parts = [];
+        try {
+            for await (const p of exportDisk(name, { onProgress: (d, t) => progress(`exporting ${name}`, d, t) })) parts.push(p);
+        } finally {
+            progress(null);
+        }
+        return new Blob(parts, { type: 'application/octet-stream' });
+    }
+
+    async function exportToFile(name) {
+        const file = `${name.replace(/[^\w.-]+/g, '-')}.img`;
+        if (globalThis.showSaveFilePicker) {
+            // Streams to the file: nothing of the size of the disk in memory.
+            let handle;
+            try {
+                handle = await globalThis.showSaveFilePicker({ suggestedName: file });
+            } catch {
+                handle = null; // cancelled, or not allowed here: fall back
+            }
+            if (handle) {
+                const w = await handle.createWritable();
+                try {
+                    for await (const p of exportDisk(name, { onProgress: (d, t) => progress(`exporting ${name}`, d, t) })) await w.write(p);
+                    await w.close();
+                } catch (e) {
+                    await w.abort();
+                    throw e;
+                } finally {
+                    progress(null);
+                }
+                return;
+            }
+        }
+        const blob = await exportBlob(name);
+        const a = doc.createElement('a');
+        a.href = URL.createObjectURL(blob);
+        a.download = file;
+        doc.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+    }
+
+    async function exportBytes(name) {
+        return new Uint8Array(await (await exportBlob(name)).arrayBuffer());
+    }
+
+    async function reset(name) {
+        await resetDisk(name);
+    }
+
+    async function remove(name) {
+        await deleteDisk(name);
+    }
+
+    async function upload(file, name = `upload/${file.name}`) {
+        try {
+            await importImage(name, file, { onProgress: (d, t) => progress(`uploading ${file.name}`, d, t) });
+        } finally {
+            progress(null);
+        }
+        await refresh();
+        return name;
+    }
+
+    root.querySelector('#disk-upload').addEventListener('change', async (e) => {
+        const f = e.target.files[0];
+        if (!f) return;
+        try {
+            await upload(f);
+        } catch (err) {
+            onError(String(err.message || err));
+        }
+        e.target.value = '';
+    });
+    root.addEventListener('toggle', () => root.open && refresh());
+    refresh();
+    return { element: root, refresh, list: listDisks, exportBytes, exportToFile, reset, remove, upload, inUse: diskInUse, chunkSize: CHUNK, openDisk };
+}

@@ -1,0 +1,35 @@
+// Network transports, chosen by the URL's scheme (v86-style adapters): each
+// is `open(url, {onopen(), onframe(bytes | null), onclose(reason)})` that
+// resolves to a session `{send(frame) -> bool, buffered() -> bytes, close()}`.
+// One session is one connection; reconnecting is NetLink's job (link.mjs),
+// so every transport gets the same backoff, counters and link reporting.
+import { openWebSocket } from './websocket.mjs';
+
+const transports = new Map([
+    ['ws:', openWebSocket],
+    ['wss:', openWebSocket],
+    // 'https:' is WebTransport (issue 8): its adapter calls
+    // registerTransport('https:', openWebTransport) with the same shape
+    // (frames as datagrams; `#sha256=HEX` in the URL for
+    // serverCertificateHashes).
+]);
+
+export function registerTransport(scheme, open) {
+    transports.set(scheme.endsWith(':') ? scheme : `${scheme}:`, open);
+}
+
+// The opener for a URL, or throws a message the page can show.
+export function transportFor(url) {
+    let u;
+    try {
+        u = new URL(url);
+    } catch {
+        throw new Error(`not a network URL: '${url}' (expected ws://HOST:PORT/PATH)`);
+    }
+    const open = transports.get(u.protocol);
+    if (!open) {
+        const known = [...transports.keys()].map((s) => `${s}//`).join(', ');
+        throw new Error(`no network transport for '${u.protocol}//' (this build has ${known})`);
+    }
+    return open;
+}
