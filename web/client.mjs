@@ -97,6 +97,11 @@ export class VmWorkerClient extends VmConsole {
         return this._netRequest({ type: 'net-disconnect' });
     }
 
+    // The link's status with its current counters.
+    requestNetStatus() {
+        return this._netRequest({ type: 'net-status' });
+    }
+
     _netRequest(msg) {
         return new Promise((resolve) => {
             const off = this.onNetStatus((s) => {

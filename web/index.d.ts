@@ -192,6 +192,8 @@ export declare class VmWorkerClient implements VmConsoleApi, VmNetworkApi {
     disconnect_network(): Promise<NetStatus>;
     onNetStatus(cb: (status: NetStatus) => void): () => void;
     readonly netStatus: NetStatus;
+    /** The link's status with up-to-date counters. */
+    requestNetStatus(): Promise<NetStatus>;
     onError(cb: (message: string) => void): () => void;
     terminate(): void;
 

@@ -65,8 +65,9 @@ test('page: ?net= connects the default guest to netproxy: DHCP lease and a fetch
         const f = await pageExpect(page, guest.fetchRe, 60000);
         assert.equal(f[2], '0', `wget failed: ${JSON.stringify(f[1])}`);
         assert.equal(f[1].trim(), token);
-        const st = await page.evaluate(() => window.riscvVm.netStatus);
+        const st = await page.evaluate(() => window.riscvVm.vm.requestNetStatus());
         console.log(`# page link: rx ${st.rxFrames} tx ${st.txFrames} frames, rxBad ${st.rxBad}, queue drops ${st.rxQueueDrops}`);
+        assert.ok(st.rxFrames > 0 && st.txFrames > 0, 'the worker counted frames both ways');
         assert.match(proxy.log(), /connect \/lan/, 'netproxy saw the page connect');
     } catch (e) {
         throw await keepEvidence(page, 'page-net', e);
@@ -117,6 +118,40 @@ test('page + native CLI on one plain netproxy segment: static addresses, they pi
     } finally {
         await page.close();
         await native.stop();
+        await proxy.stop();
+    }
+});
+
+test('embed: <riscv-vm net="ws://..."> boots with its NIC on the relay and gets a lease', { timeout: 300000, skip: skip || (!initramfs ? 'no initramfs guest in the manifest' : false) }, async () => {
+    const proxy = await startNetproxy(['--nat', '/lan', '--allow-private']);
+    const page = await newPage(browser);
+    try {
+        await page.goto(`${srv.url}/embed.html?count=0`);
+        await page.evaluate(
+            ([g, net]) => {
+                const el = document.createElement('riscv-vm');
+                el.id = 'netvm';
+                el.setAttribute('bios', `/images/${g.bios}`);
+                el.setAttribute('kernel', `/images/${g.kernel}`);
+                el.setAttribute('initrd', `/images/${g.initrd}`);
+                el.setAttribute('append', g.append);
+                el.setAttribute('net', net);
+                document.body.appendChild(el);
+            },
+            [initramfs, proxy.url('/lan')],
+        );
+        await page.waitForFunction(() => document.getElementById('netvm').vm, null, { timeout: 30000 });
+        const ev = (re, t) => page.evaluate(([s, f, tt]) => document.getElementById('netvm').vm.expect(new RegExp(s, f), { timeout: tt }).then((m) => [...m]), [re.source, re.flags, t]);
+        const m = await ev(PROMPT_OR_DEATH, 240000);
+        assert.ok(m[1], 'boot failed');
+        assert.equal(await page.evaluate(() => document.getElementById('netvm').vm.netStatus.state), 'up');
+        await page.evaluate((t) => document.getElementById('netvm').vm.type(t), guest.lease);
+        const l = await ev(guest.leaseRe, 90000);
+        assert.equal(l[1], '10.0.2.15');
+    } catch (e) {
+        throw new Error(`${e.message}\npage log:\n${page.logs.join('\n')}`);
+    } finally {
+        await page.close();
         await proxy.stop();
     }
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { createWorkerVm } from 'virtual-machine';
+import { WasmVm, createWorkerVm } from 'virtual-machine';
 import { readGuestFiles, readManifest } from './guest.mjs';
 import { NETPROXY, PROMPT_OR_DEATH, guest, startHttpServer, startNetproxy } from './netlib.mjs';
 import { NetLink } from '../../worker/net/link.mjs';
@@ -136,6 +136,35 @@ test('worker: Linux guest through netproxy (ws://): DHCP lease, fetch from loopb
         assert.equal((await vm.expect(guest.carrierRe, { timeout: 30000 }))[1], '0', 'guest carrier after disconnect_network()');
     } finally {
         vm.terminate();
+        await proxy.stop();
+        await web.close();
+    }
+});
+
+test('wasm: in-thread WasmVm with {netUrl}: DHCP lease and a fetch through netproxy', { timeout: 300000, skip: linuxSkip }, async () => {
+    const token = `wasm-net-token-${process.pid}-${Date.now()}`;
+    const web = await startHttpServer({ '/token': `${token}\n` });
+    const proxy = await startNetproxy(['--nat', '/lan', '--allow-private']);
+    const g = readGuestFiles(man);
+    const vm = new WasmVm(g.kernel, { ...g, netUrl: proxy.url('/lan'), mac: [0x52, 0x54, 0x00, 0xaa, 0x00, 0x02] });
+    try {
+        vm.run();
+        const m = await vm.expect(PROMPT_OR_DEATH, { timeout: 300000 });
+        assert.ok(m[1], `boot failed: ${JSON.stringify(vm.transcript.slice(-600))}`);
+        assert.equal(vm.netStatus.state, 'up');
+        await vm.type(guest.lease);
+        assert.equal((await vm.expect(guest.leaseRe, { timeout: 90000 }))[1], '10.0.2.15');
+        await vm.type(guest.fetch(`http://10.0.2.2:${web.port}/token`));
+        const f = await vm.expect(guest.fetchRe, { timeout: 60000 });
+        assert.equal(f[1].trim(), token);
+        const bare = new WasmVm(g.kernel, { ...g, memoryMiB: 32 });
+        try {
+            await assert.rejects(bare.connect_network(proxy.url('/lan')), /no NIC/, 'a machine without a NIC refuses');
+        } finally {
+            bare.destroy();
+        }
+    } finally {
+        vm.destroy();
         await proxy.stop();
         await web.close();
     }
