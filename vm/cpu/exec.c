@@ -182,7 +182,8 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
         if (h->wfi)
             break;
         uint64_t pc = h->pc;
-        rv_dpage *p = fetch_page(h, pc);
+        bool whole_page;
+        rv_dpage *p = fetch_page(h, pc, &whole_page);
         if (!p) {
             /* fetch fault taken: pc is the handler */
             left--;
@@ -191,6 +192,13 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
         }
         const uint64_t page_va = pc & ~(uint64_t)(RV_PAGE_SIZE - 1);
         rv_insn *base = p->insn;
+        /* A PMP entry splits this page (privileged spec 3.7.1: every fetch
+         * is checked): run one instruction, then fetch and check again. */
+        int64_t held = 0;
+        if (!whole_page && left > 1) {
+            held = left - 1;
+            left = 1;
+        }
 
         for (;;) {
             rv_insn *i = &base[(pc - page_va) >> 1];
@@ -486,7 +494,7 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
                 bool read = !(kind == 0 && i->rd == 32);
                 if (!csr_ok(h, csr, write))
                     goto illegal;
-                h->instret = start + (uint64_t)((int64_t)n - left) - faulted;
+                h->instret = start + (uint64_t)((int64_t)n - left - held) - faulted;
                 h->pc = pc;
                 uint64_t old = 0;
                 if (read)
@@ -928,12 +936,14 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
         }
     leave:
         h->pc = pc;
+        left += held;
         continue;
     trapped:
         /* h->pc already points at the handler. The trapping instruction
          * did not retire but still counts against the budget, so a guest
          * stuck in a trap loop cannot hold the host. */
         left--;
+        left += held;
         faulted++;
         continue;
     }

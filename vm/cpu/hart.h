@@ -217,7 +217,9 @@ bool mem_store_slow(rv_hart *h, uint64_t va, unsigned len, uint64_t val);
 bool mem_amo_addr(rv_hart *h, uint64_t va, unsigned len, int access, uint64_t *pa, uint8_t **host);
 bool mem_mmio_read(rv_hart *h, uint64_t pa, unsigned len, uint64_t *val);
 bool mem_mmio_write(rv_hart *h, uint64_t pa, unsigned len, uint64_t val);
-rv_dpage *fetch_page(rv_hart *h, uint64_t va);
+/* *whole_page: PMP gives the same answer for every byte of the page, so
+ * the block may run on through it; false: check again at each instruction. */
+rv_dpage *fetch_page(rv_hart *h, uint64_t va, bool *whole_page);
 void fetch_decode_slot(rv_hart *h, rv_dpage *p, uint64_t va, rv_insn *d);
 bool fetch_decode_uncached(rv_hart *h, uint64_t va, rv_insn *d);
 void decode_insn(rv_insn *d, uint32_t raw);

@@ -15,6 +15,8 @@
 #define PTE_A (1u << 6)
 #define PTE_D (1u << 7)
 
+/* ROM pages with their own decoded page (the virt boot ROM has one). */
+#define ROM_PAGES_MAX 16
 /* Decoded pages kept at most (each 32 KiB); older ones are recycled. */
 #define DPAGE_POOL 4096
 /* Stores into decoded slots of one page before the page is given back to
@@ -26,11 +28,14 @@
 bool bus_init(rv_bus *b, uint8_t *ram, uint64_t ram_base, uint64_t ram_size)
 {
     uint64_t pages = ram_size >> RV_PAGE_SHIFT;
+    /* The TLBs and decoded pages map whole pages of host memory. */
+    if ((ram_base | ram_size) & (RV_PAGE_SIZE - 1))
+        return false;
     b->ram = ram;
     b->ram_base = ram_base;
     b->ram_size = ram_size;
-    b->page_code = calloc(pages + 1, sizeof(uint32_t));
-    b->page_watch = calloc(pages + 1, 1);
+    b->page_code = calloc(pages + ROM_PAGES_MAX, sizeof(uint32_t));
+    b->page_watch = calloc(pages + ROM_PAGES_MAX, 1);
     b->ndpages = DPAGE_POOL;
     b->dpages = NULL; /* allocated lazily in chunks by dpage_alloc */
     b->dpage_used = 0;
@@ -65,8 +70,13 @@ static int64_t code_index(const rv_bus *b, uint64_t pa)
 {
     if (in_ram(b, pa, 1))
         return (int64_t)((pa - b->ram_base) >> RV_PAGE_SHIFT);
-    if (in_rom(b, pa, 1))
-        return (int64_t)(b->ram_size >> RV_PAGE_SHIFT);
+    if (in_rom(b, pa, 1)) {
+        /* One index per ROM page: sharing one would hand page 2's fetches
+         * the decoded instructions of page 1. */
+        uint64_t rp = (pa - (b->rom_base & ~(uint64_t)(RV_PAGE_SIZE - 1))) >> RV_PAGE_SHIFT;
+        if (rp < ROM_PAGES_MAX)
+            return (int64_t)((b->ram_size >> RV_PAGE_SHIFT) + rp);
+    }
     return -1;
 }
 
@@ -233,8 +243,10 @@ static bool pmp_check_page(const rv_hart *h, uint64_t pa, uint64_t len, int acce
     uint64_t pg_lo = pa & ~(uint64_t)(RV_PAGE_SIZE - 1), pg_hi = pg_lo + RV_PAGE_SIZE;
     if (uniform_page)
         *uniform_page = true;
+    /* 16 entries are implemented, so an S/U access that matches none fails
+     * even when every entry is OFF (3.7.1); M succeeds. */
     if (!h->pmp_active)
-        return true;
+        return priv == PRV_M;
     for (int i = 0; i < 16; i++) {
         uint64_t lo, hi;
         if (!pmp_range(h, i, &lo, &hi))
@@ -560,10 +572,11 @@ bool mem_amo_addr(rv_hart *h, uint64_t va, unsigned len, int access, uint64_t *p
 
 /* The decoded page holding va for the current fetch context, via the fetch
  * TLB; NULL after raising a fetch fault. */
-rv_dpage *fetch_page(rv_hart *h, uint64_t va)
+rv_dpage *fetch_page(rv_hart *h, uint64_t va, bool *whole_page)
 {
     uint64_t vpn = va >> RV_PAGE_SHIFT;
     rv_ftlb_entry *e = &h->tlb_fetch[h->fctx][vpn & (RV_TLB_SIZE - 1)];
+    *whole_page = true; /* the fetch TLB holds uniform pages only */
     if (e->vpn == vpn)
         return e->page;
     uint64_t pa;
@@ -581,6 +594,7 @@ rv_dpage *fetch_page(rv_hart *h, uint64_t va)
         e->vpn = vpn;
         e->page = p;
     }
+    *whole_page = uniform;
     return p;
 }
 
@@ -629,8 +643,17 @@ void fetch_decode_slot(rv_hart *h, rv_dpage *p, uint64_t va, rv_insn *d)
 {
     rv_bus *b = h->bus;
     uint64_t off = va & (RV_PAGE_SIZE - 1);
-    const uint8_t *host =
-        in_ram(b, p->pa, 1) ? b->ram + (p->pa - b->ram_base) : b->rom + (p->pa - b->rom_base);
+    bool ram = in_ram(b, p->pa, 1);
+    const uint8_t *host = ram ? b->ram + (p->pa - b->ram_base) : b->rom + (p->pa - b->rom_base);
+    uint64_t pa = p->pa + off;
+    if (!(ram ? in_ram(b, pa, 2) : in_rom(b, pa, 2))) {
+        /* Past the end of a ROM smaller than a page: the uncached path
+         * reads nothing and raises the access fault. */
+        memset(d, 0, sizeof(*d));
+        d->op = OP_CROSS;
+        d->len = 4;
+        return;
+    }
     uint16_t lo;
     memcpy(&lo, host + off, 2);
     if ((lo & 3) != 3) {
@@ -642,7 +665,7 @@ void fetch_decode_slot(rv_hart *h, rv_dpage *p, uint64_t va, rv_insn *d)
             d->op = OP_ILLEGAL;
         return;
     }
-    if (off == RV_PAGE_SIZE - 2) {
+    if (off == RV_PAGE_SIZE - 2 || !(ram ? in_ram(b, pa, 4) : in_rom(b, pa, 4))) {
         /* The second half lives on the next page: never cached. */
         memset(d, 0, sizeof(*d));
         d->op = OP_CROSS;
