@@ -165,6 +165,14 @@ static uint64_t amo_apply(int op, uint64_t old, uint64_t src, bool w)
     }
 }
 
+/* instret as of the instruction in flight, for CSR reads. Out of line so
+ * the compiler does not keep a second per-instruction counter for it. */
+static __attribute__((noinline)) void sync_instret(rv_hart *h, uint64_t start, uint64_t n,
+                                                   int64_t left, uint64_t faulted)
+{
+    h->instret = start + (uint64_t)((int64_t)n - left) - faulted;
+}
+
 uint64_t hart_run(rv_hart *h, uint64_t n)
 {
     uint64_t *x = h->x;
@@ -194,11 +202,7 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
         rv_insn *base = p->insn;
         /* A PMP entry splits this page (privileged spec 3.7.1: every fetch
          * is checked): run one instruction, then fetch and check again. */
-        int64_t held = 0;
-        if (!whole_page && left > 1) {
-            held = left - 1;
-            left = 1;
-        }
+        const int64_t floor = whole_page ? 0 : left - 1;
 
         for (;;) {
             rv_insn *i = &base[(pc - page_va) >> 1];
@@ -494,7 +498,7 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
                 bool read = !(kind == 0 && i->rd == 32);
                 if (!csr_ok(h, csr, write))
                     goto illegal;
-                h->instret = start + (uint64_t)((int64_t)n - left - held) - faulted;
+                sync_instret(h, start, n, left, faulted);
                 h->pc = pc;
                 uint64_t old = 0;
                 if (read)
@@ -901,21 +905,21 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
             goto next;
         next:
             pc += i->len;
-            if (--left <= 0)
+            if (--left <= floor)
                 goto leave;
             continue;
         next_slow:
             /* after a slow path: it may have raised slice_end */
             pc += i->len;
             left--;
-            if (h->slice_end || left <= 0)
+            if (h->slice_end || left <= floor)
                 goto leave;
             continue;
         branch : {
             uint64_t t = pc + (int64_t)i->imm;
             bool same = ((t ^ pc) >> RV_PAGE_SHIFT) == 0;
             pc = t;
-            if (--left <= 0)
+            if (--left <= floor)
                 goto leave;
             if (same)
                 continue;
@@ -923,7 +927,7 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
         }
         jumped:
             left--;
-            if (left <= 0 || ((pc ^ page_va) >> RV_PAGE_SHIFT) != 0)
+            if (left <= floor || ((pc ^ page_va) >> RV_PAGE_SHIFT) != 0)
                 goto leave;
             continue;
         jumped_slow:
@@ -936,14 +940,12 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
         }
     leave:
         h->pc = pc;
-        left += held;
         continue;
     trapped:
         /* h->pc already points at the handler. The trapping instruction
          * did not retire but still counts against the budget, so a guest
          * stuck in a trap loop cannot hold the host. */
         left--;
-        left += held;
         faulted++;
         continue;
     }
