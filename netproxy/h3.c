@@ -3,12 +3,12 @@
 #include "h3.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <gnutls/crypto.h>
 #include <nghttp3/nghttp3.h>
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +25,9 @@
 
 /* SETTINGS identifiers */
 #define SET_QPACK_MAX_TABLE_CAPACITY 0x01
-#define SET_ENABLE_CONNECT_PROTOCOL 0x08  /* RFC 9220 §3 */
-#define SET_H3_DATAGRAM 0x33              /* RFC 9297 §2.1.1 */
-#define SET_H3_DATAGRAM_DRAFT04 0xffd277  /* draft-ietf-masque-h3-datagram-04 */
+#define SET_ENABLE_CONNECT_PROTOCOL 0x08   /* RFC 9220 §3 */
+#define SET_H3_DATAGRAM 0x33               /* RFC 9297 §2.1.1 */
+#define SET_H3_DATAGRAM_DRAFT04 0xffd277   /* draft-ietf-masque-h3-datagram-04 */
 #define SET_ENABLE_WEBTRANSPORT 0x2b603742 /* draft-ietf-webtrans-http3-02 */
 #define SET_WT_MAX_SESSIONS_07 0xc671706a  /* draft-ietf-webtrans-http3-07 */
 #define SET_WT_MAX_SESSIONS 0x14e9cd29     /* later drafts */
@@ -50,7 +50,8 @@
 #define FRAME_PAYLOAD_CAP (16 * 1024) /* largest control/HEADERS frame we buffer */
 #define TXQ_FRAMES 256
 #define TXQ_BYTES (384 * 1024)
-#define MAX_FRAME_STREAMS 128 /* our unacknowledged frame streams */
+#define FSTREAM_BYTES (512 * 1024) /* queued, unacknowledged bytes on the frame stream */
+#define MAX_UNI_CREDIT 4096        /* peer uni streams credited again per connection */
 #define PACKETS_PER_FLUSH 64
 #define PKT_BUF 1500
 #define IDLE_TIMEOUT (30 * NGTCP2_SECONDS)
@@ -65,6 +66,14 @@ enum skind {
     SK_OUT_ONLY, /* our control stream or one of our frame streams */
 };
 
+/* Output waits in chunks until acknowledged: ngtcp2 reads stream data
+ * from our memory until the peer acknowledges it. */
+typedef struct ochunk {
+    struct ochunk *next;
+    size_t len;
+    uint8_t data[];
+} ochunk;
+
 typedef struct h3stream {
     int64_t id;
     enum skind kind;
@@ -72,8 +81,11 @@ typedef struct h3stream {
     bool headers_done;
     uint8_t *in; /* unparsed input */
     size_t inlen, incap;
-    uint8_t *out; /* write-once output; ngtcp2 reads it until acknowledged */
-    size_t outlen, outsent;
+    ochunk *ohead, *otail; /* queued, not yet acknowledged */
+    ochunk *osend;         /* first chunk with unsent bytes */
+    size_t osend_off;      /* bytes of osend already sent */
+    size_t oqueued;        /* bytes in the chunks */
+    uint64_t oacked;       /* acknowledged bytes of ohead not freed yet */
     bool outfin, fin_sent, blocked;
     struct h3stream *next;
 } h3stream;
@@ -102,7 +114,8 @@ struct wtconn {
     int64_t session_id; /* the CONNECT stream, -1 before */
     bool open, settings_sent, peer_settings, connect_sent;
     bool peer_wt, peer_dgram, peer_connect;
-    int frame_streams;
+    h3stream *fstream; /* our stream for frames too large for a datagram */
+    int uni_credited;  /* peer uni streams given back (uni_done) */
     /* client */
     char authority[300], path[512];
     uint8_t pin[32];
@@ -205,8 +218,14 @@ static void stream_free(wtconn *c, h3stream *s)
         }
     if (c->peer_control == s)
         c->peer_control = NULL;
+    if (c->fstream == s)
+        c->fstream = NULL;
+    while (s->ohead) {
+        ochunk *n = s->ohead->next;
+        free(s->ohead);
+        s->ohead = n;
+    }
     free(s->in);
-    free(s->out);
     free(s);
 }
 
@@ -235,14 +254,31 @@ static void stream_consume(h3stream *s, size_t n)
     s->inlen -= n;
 }
 
-/* Gives s its (only) output; it is sent at the next flush. */
-static void stream_set_out(h3stream *s, uint8_t *buf, size_t len, bool fin)
+/* Queues output on s; it goes out at the next flush. */
+static int stream_queue(h3stream *s, const uint8_t *p, size_t len)
 {
-    free(s->out);
-    s->out = buf;
-    s->outlen = len;
-    s->outsent = 0;
-    s->outfin = fin;
+    ochunk *k = malloc(sizeof(*k) + len);
+    if (!k)
+        return -1;
+    k->next = NULL;
+    k->len = len;
+    memcpy(k->data, p, len);
+    if (s->otail)
+        s->otail->next = k;
+    else
+        s->ohead = k;
+    s->otail = k;
+    if (!s->osend) {
+        s->osend = k;
+        s->osend_off = 0;
+    }
+    s->oqueued += len;
+    return 0;
+}
+
+static bool stream_pending(const h3stream *s)
+{
+    return !s->blocked && (s->osend || (s->outfin && !s->fin_sent));
 }
 
 /* ---- HTTP/3 output ---- */
@@ -253,11 +289,9 @@ static int open_control(wtconn *c)
     if (ngtcp2_conn_open_uni_stream(c->conn, &id, NULL) != 0)
         return -1;
     h3stream *s = stream_new(c, id, SK_OUT_ONLY);
-    uint8_t *b = malloc(64);
-    if (!s || !b) {
-        free(b);
+    uint8_t b[64];
+    if (!s)
         return -1;
-    }
     /* SETTINGS payload: pairs of varints. One session per connection. */
     uint8_t pl[48], *q = pl;
     if (c->server) {
@@ -278,7 +312,8 @@ static int open_control(wtconn *c)
     p = vi_put(p, (uint64_t)(q - pl));
     memcpy(p, pl, (size_t)(q - pl));
     p += q - pl;
-    stream_set_out(s, b, (size_t)(p - b), false); /* a control stream never ends */
+    if (stream_queue(s, b, (size_t)(p - b)) < 0) /* a control stream never ends */
+        return -1;
     c->settings_sent = true;
     return 0;
 }
@@ -310,8 +345,9 @@ static int send_headers(wtconn *c, h3stream *s, const nghttp3_nv *nva, size_t n,
             p = vi_put(p, blen);
             memcpy(p, pbuf.pos, pl);
             memcpy(p + pl, rbuf.pos, rl);
-            stream_set_out(s, b, (size_t)(p - b) + blen, fin);
-            rc = 0;
+            rc = stream_queue(s, b, (size_t)(p - b) + blen);
+            s->outfin = fin;
+            free(b);
         }
     }
     const nghttp3_mem *mem = nghttp3_mem_default();
@@ -564,19 +600,73 @@ static void deliver(wtconn *c, const uint8_t *f, size_t len, bool dgram)
         c->ops->frame(c->ctx, c, f, len);
 }
 
+static void reject_uni(wtconn *c, h3stream *s)
+{
+    c->st.rx_bad++; /* stop it, keep the session */
+    ngtcp2_conn_shutdown_stream_read(c->conn, s->id, WT_BUFFERED_STREAM_REJECTED);
+    s->kind = SK_DISCARD;
+    s->inlen = 0;
+}
+
+/* A WebTransport uni stream: 0x54 (already read), the session id, then
+ * frames, each a 2-byte big-endian length and the frame. Parsed as it
+ * comes, holding at most one frame. */
+static int wt_uni_input(wtconn *c, h3stream *s, const uint8_t *p, size_t n, bool fin)
+{
+    while (n && s->kind == SK_WT_UNI) {
+        size_t want;
+        if (!s->wt_hdr_done)
+            want = s->inlen ? (size_t)1 << (s->in[0] >> 6) : 1;
+        else
+            want = s->inlen < 2 ? 2 : 2 + ((size_t)s->in[0] << 8 | s->in[1]);
+        size_t take = want - s->inlen < n ? want - s->inlen : n;
+        if (stream_append(s, p, take, 8 + 2 + WT_FRAME_MAX) < 0)
+            return fail(c, H3_INTERNAL_ERROR, "out of memory");
+        p += take;
+        n -= take;
+        if (s->inlen < want)
+            break;
+        if (!s->wt_hdr_done) {
+            uint64_t sid = 0;
+            vi_get(s->in, s->inlen, &sid);
+            if (!c->open || (int64_t)sid != c->session_id) {
+                reject_uni(c, s);
+                return 0;
+            }
+            s->wt_hdr_done = true;
+            s->inlen = 0;
+        } else if (s->inlen == 2) {
+            size_t flen = (size_t)s->in[0] << 8 | s->in[1];
+            if (flen < WT_FRAME_MIN || flen > WT_FRAME_MAX) {
+                reject_uni(c, s);
+                return 0;
+            }
+        } else {
+            deliver(c, s->in + 2, s->inlen - 2, false);
+            s->inlen = 0;
+        }
+    }
+    if (fin && s->kind == SK_WT_UNI && (s->inlen || !s->wt_hdr_done))
+        c->st.rx_bad++; /* ended inside a frame */
+    return 0;
+}
+
 static int stream_input(wtconn *c, h3stream *s, const uint8_t *data, size_t len, bool fin)
 {
     switch (s->kind) {
     case SK_DISCARD:
     case SK_OUT_ONLY: return 0;
     case SK_NEW_UNI: {
-        if (stream_append(s, data, len, FRAME_PAYLOAD_CAP) < 0)
-            return fail(c, H3_EXCESSIVE_LOAD, "stream buffer");
+        /* the stream type, a varint, may arrive a byte at a time; the rest
+         * of the data belongs to the stream's own parser */
+        size_t used = 0;
+        while (used < len && (!s->inlen || s->inlen < (size_t)1 << (s->in[0] >> 6)))
+            if (stream_append(s, data + used++, 1, 8) < 0)
+                return fail(c, H3_INTERNAL_ERROR, "out of memory");
         uint64_t type;
-        size_t a = vi_get(s->in, s->inlen, &type);
-        if (!a)
+        if (!s->inlen || !vi_get(s->in, s->inlen, &type))
             return 0;
-        stream_consume(s, a);
+        s->inlen = 0;
         if (type == H3_STREAM_CONTROL) {
             if (c->peer_control)
                 return fail(c, H3_STREAM_CREATION_ERROR, "second control stream");
@@ -586,12 +676,11 @@ static int stream_input(wtconn *c, h3stream *s, const uint8_t *data, size_t len,
             s->kind = SK_WT_UNI;
         } else {
             s->kind = SK_DISCARD;
-            s->inlen = 0;
             if (type != H3_STREAM_QPACK_ENC && type != H3_STREAM_QPACK_DEC)
                 ngtcp2_conn_shutdown_stream_read(c->conn, s->id, H3_STREAM_CREATION_ERROR);
             return 0;
         }
-        return stream_input(c, s, NULL, 0, fin);
+        return stream_input(c, s, data + used, len - used, fin);
     }
     case SK_CONTROL:
         if (len && stream_append(s, data, len, FRAME_PAYLOAD_CAP + 16) < 0)
@@ -599,37 +688,7 @@ static int stream_input(wtconn *c, h3stream *s, const uint8_t *data, size_t len,
         if (fin)
             return fail(c, H3_CLOSED_CRITICAL_STREAM, "peer closed its control stream");
         return control_input(c, s);
-    case SK_WT_UNI:
-        if (len && stream_append(s, data, len, 8 + WT_FRAME_MAX) < 0) {
-            c->st.rx_bad++; /* longer than a frame: stop it, keep the session */
-            ngtcp2_conn_shutdown_stream_read(c->conn, s->id, WT_BUFFERED_STREAM_REJECTED);
-            s->kind = SK_DISCARD;
-            s->inlen = 0;
-            return 0;
-        }
-        if (!s->wt_hdr_done) {
-            uint64_t sid;
-            size_t a = vi_get(s->in, s->inlen, &sid);
-            if (!a) {
-                if (fin)
-                    c->st.rx_bad++;
-                return 0;
-            }
-            if (!c->open || (int64_t)sid != c->session_id) {
-                c->st.rx_bad++;
-                ngtcp2_conn_shutdown_stream_read(c->conn, s->id, WT_BUFFERED_STREAM_REJECTED);
-                s->kind = SK_DISCARD;
-                s->inlen = 0;
-                return 0;
-            }
-            stream_consume(s, a);
-            s->wt_hdr_done = true;
-        }
-        if (fin) {
-            deliver(c, s->in, s->inlen, false);
-            s->inlen = 0;
-        }
-        return 0;
+    case SK_WT_UNI: return wt_uni_input(c, s, data, len, fin);
     case SK_REQUEST:
     case SK_SESSION:
         if (len && stream_append(s, data, len, FRAME_PAYLOAD_CAP + 16) < 0)
@@ -646,6 +705,22 @@ static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref)
     return ((wtconn *)ref->user_data)->conn;
 }
 
+/* A peer uni stream ended (FIN or reset). ngtcp2 0.12 never closes peer
+ * uni streams (its close test wants our side's FIN acknowledged, and a
+ * receive-only stream has none), so stream_close would never come: give
+ * the peer its stream credit back now and forget the stream. */
+static void uni_done(wtconn *c, int64_t id, h3stream *s)
+{
+    /* ngtcp2 keeps each such stream until the connection ends: a peer that
+     * churns through streams gets a bounded number (ours use one) */
+    if (c->uni_credited < MAX_UNI_CREDIT) {
+        c->uni_credited++;
+        ngtcp2_conn_extend_max_streams_uni(c->conn, 1);
+    }
+    ngtcp2_conn_set_stream_user_data(c->conn, id, NULL);
+    stream_free(c, s);
+}
+
 static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t offset,
                                const uint8_t *data, size_t datalen, void *ud, void *sud)
 {
@@ -655,7 +730,7 @@ static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t id, ui
     if (!s) {
         enum skind k = !ngtcp2_is_bidi_stream(id) ? SK_NEW_UNI
                        : c->server                ? SK_REQUEST
-                                                  : SK_DISCARD; /* servers open no bidi streams here */
+                                   : SK_DISCARD; /* servers open no bidi streams here */
         s = stream_new(c, id, k);
         if (!s)
             return fail(c, H3_INTERNAL_ERROR, "out of memory");
@@ -663,7 +738,11 @@ static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t id, ui
     /* Everything is consumed at once (or dropped): give the credit back. */
     ngtcp2_conn_extend_max_stream_offset(conn, id, datalen);
     ngtcp2_conn_extend_max_offset(conn, datalen);
-    return stream_input(c, s, data, datalen, flags & NGTCP2_STREAM_DATA_FLAG_FIN);
+    bool fin = flags & NGTCP2_STREAM_DATA_FLAG_FIN;
+    int rv = stream_input(c, s, data, datalen, fin);
+    if (rv == 0 && fin && !ngtcp2_is_bidi_stream(id))
+        uni_done(c, id, s);
+    return rv;
 }
 
 static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t app_error_code,
@@ -682,17 +761,14 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64
             stream_free(c, s);
         return NGTCP2_ERR_CALLBACK_FAILURE;
     }
-    if (s) {
-        if (local && s->kind == SK_OUT_ONLY && s->outfin)
-            c->frame_streams--;
+    bool credited = !s; /* a peer uni stream whose end we saw: see uni_done */
+    if (s)
         stream_free(c, s);
-    }
-    if (!local) { /* let the peer open another one */
-        if (ngtcp2_is_bidi_stream(id))
-            ngtcp2_conn_extend_max_streams_bidi(conn, 1);
-        else
-            ngtcp2_conn_extend_max_streams_uni(conn, 1);
-    }
+    /* let the peer open another one */
+    if (!local && ngtcp2_is_bidi_stream(id))
+        ngtcp2_conn_extend_max_streams_bidi(conn, 1);
+    else if (!local && !credited)
+        ngtcp2_conn_extend_max_streams_uni(conn, 1);
     return 0;
 }
 
@@ -707,10 +783,9 @@ static int cb_stream_reset(ngtcp2_conn *conn, int64_t id, uint64_t final_size, u
     h3stream *s = sud;
     if (s && s == c->peer_control)
         return fail(c, H3_CLOSED_CRITICAL_STREAM, "peer reset its control stream");
-    if (s && s->kind == SK_WT_UNI) {
-        s->kind = SK_DISCARD; /* a frame abandoned half-way: nothing to deliver */
-        s->inlen = 0;
-    }
+    /* a frame abandoned half-way has nothing to deliver */
+    if (s && !ngtcp2_is_bidi_stream(id) && !ngtcp2_conn_is_local_stream(conn, id))
+        uni_done(c, id, s);
     return 0;
 }
 
@@ -763,6 +838,29 @@ static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t
     return 0;
 }
 
+static int cb_acked(ngtcp2_conn *conn, int64_t id, uint64_t offset, uint64_t datalen, void *ud,
+                    void *sud)
+{
+    (void)conn;
+    (void)id;
+    (void)offset;
+    (void)ud;
+    h3stream *s = sud;
+    if (!s)
+        return 0;
+    s->oacked += datalen; /* in order, never overlapping (ngtcp2.h) */
+    while (s->ohead && s->ohead != s->osend && s->oacked >= s->ohead->len) {
+        ochunk *k = s->ohead;
+        s->oacked -= k->len;
+        s->oqueued -= k->len;
+        s->ohead = k->next;
+        if (!s->ohead)
+            s->otail = NULL;
+        free(k);
+    }
+    return 0;
+}
+
 static int cb_extend_stream_data(ngtcp2_conn *conn, int64_t id, uint64_t max_data, void *ud,
                                  void *sud)
 {
@@ -802,6 +900,7 @@ static void fill_callbacks(ngtcp2_callbacks *cb, bool server)
     cb->stream_reset = cb_stream_reset;
     cb->recv_datagram = cb_recv_datagram;
     cb->extend_max_stream_data = cb_extend_stream_data;
+    cb->acked_stream_data_offset = cb_acked;
 }
 
 static void fill_params(ngtcp2_transport_params *p, bool server)
@@ -809,7 +908,7 @@ static void fill_params(ngtcp2_transport_params *p, bool server)
     ngtcp2_transport_params_default(p);
     p->initial_max_stream_data_bidi_local = 256 * 1024;
     p->initial_max_stream_data_bidi_remote = 256 * 1024;
-    p->initial_max_stream_data_uni = 64 * 1024;
+    p->initial_max_stream_data_uni = 1024 * 1024; /* the frame stream carries bulk TCP */
     p->initial_max_data = 4 * 1024 * 1024;
     /* a client opens one CONNECT stream (a browser may try a few more);
      * uni: control + 2 QPACK streams + one per large frame in flight */
@@ -895,8 +994,8 @@ static void make_path(wtconn *c, ngtcp2_path *path)
 
 wtconn *wtc_server_new(int fd, const struct sockaddr *local, socklen_t llen,
                        const struct sockaddr *remote, socklen_t rlen, const uint8_t *pkt,
-                       size_t pktlen, gnutls_certificate_credentials_t cred,
-                       const wtconn_ops *ops, void *ctx, char *err, size_t errlen)
+                       size_t pktlen, gnutls_certificate_credentials_t cred, const wtconn_ops *ops,
+                       void *ctx, char *err, size_t errlen)
 {
     ngtcp2_pkt_hd hd;
     if (ngtcp2_accept(&hd, pkt, pktlen) != 0) {
@@ -928,6 +1027,9 @@ wtconn *wtc_server_new(int fd, const struct sockaddr *local, socklen_t llen,
         wtc_free(c);
         return NULL;
     }
+    /* keep-alive from our side too: a browser guest may stay quiet longer
+     * than the idle timeout */
+    ngtcp2_conn_set_keep_alive_timeout(c->conn, 10 * NGTCP2_SECONDS);
     if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NO_END_OF_EARLY_DATA) != 0) {
         c->tls = NULL;
         snprintf(err, errlen, "gnutls_init failed");
@@ -1081,8 +1183,8 @@ static void close_with(wtconn *c, const ngtcp2_connection_close_error *ccerr)
     ngtcp2_path_storage ps;
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_pkt_info pi;
-    ngtcp2_ssize n =
-        ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, buf, sizeof(buf), ccerr, now_ts());
+    ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, buf, sizeof(buf),
+                                                        ccerr, now_ts());
     if (n > 0)
         send_packet(c, &ps.path, buf, (size_t)n);
 }
@@ -1091,8 +1193,8 @@ void wtc_close(wtconn *c, uint64_t app_error, const char *reason)
 {
     ngtcp2_connection_close_error ccerr;
     ngtcp2_connection_close_error_default(&ccerr);
-    ngtcp2_connection_close_error_set_application_error(
-        &ccerr, app_error, (const uint8_t *)reason, reason ? strlen(reason) : 0);
+    ngtcp2_connection_close_error_set_application_error(&ccerr, app_error, (const uint8_t *)reason,
+                                                        reason ? strlen(reason) : 0);
     set_why(c, reason ? reason : "closed");
     close_with(c, &ccerr);
 }
@@ -1125,7 +1227,8 @@ size_t wtc_dgram_max(wtconn *c)
     size_t udp = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn);
     size_t qlen = vi_len((uint64_t)c->session_id / 4);
     size_t room = udp > 44 + qlen ? udp - 44 - qlen : 0;
-    size_t peer = rp->max_datagram_frame_size > 3 + qlen ? rp->max_datagram_frame_size - 3 - qlen : 0;
+    size_t peer =
+        rp->max_datagram_frame_size > 3 + qlen ? rp->max_datagram_frame_size - 3 - qlen : 0;
     return room < peer ? room : peer;
 }
 
@@ -1177,26 +1280,36 @@ bool wtc_send_raw_datagram(wtconn *c, const uint8_t *p, size_t len)
     return txq_push(c, p, len, true);
 }
 
-/* A frame too large for a datagram: its own uni stream, 0x54 + session id +
- * frame + FIN. false = no stream credit or too many in flight (dropped). */
+/* A frame too large for a datagram goes on our WebTransport uni stream:
+ * opened once (0x54, session id), then each frame as a 2-byte big-endian
+ * length and the frame. One stream keeps the large frames in order and
+ * costs no stream per frame; small frames keep going as datagrams beside
+ * it. false = dropped (no stream credit, or too much unacknowledged). */
 static bool frame_to_stream(wtconn *c, const txframe *f)
 {
-    int64_t id;
-    if (c->frame_streams >= MAX_FRAME_STREAMS || ngtcp2_conn_get_streams_uni_left(c->conn) == 0 ||
-        ngtcp2_conn_open_uni_stream(c->conn, &id, NULL) != 0)
-        return false;
-    uint8_t *b = malloc(16 + f->len);
-    h3stream *s = b ? stream_new(c, id, SK_OUT_ONLY) : NULL;
-    if (!s) {
-        free(b);
-        ngtcp2_conn_shutdown_stream(c->conn, id, H3_INTERNAL_ERROR);
-        return false;
+    if (!c->fstream) {
+        int64_t id;
+        uint8_t hdr[16];
+        if (ngtcp2_conn_open_uni_stream(c->conn, &id, NULL) != 0)
+            return false;
+        h3stream *s = stream_new(c, id, SK_OUT_ONLY);
+        uint8_t *p = vi_put(hdr, WT_UNI_STREAM);
+        p = vi_put(p, (uint64_t)c->session_id);
+        if (!s || stream_queue(s, hdr, (size_t)(p - hdr)) < 0) {
+            ngtcp2_conn_shutdown_stream(c->conn, id, H3_INTERNAL_ERROR);
+            return false;
+        }
+        c->fstream = s;
     }
-    uint8_t *p = vi_put(b, WT_UNI_STREAM);
-    p = vi_put(p, (uint64_t)c->session_id);
-    memcpy(p, f->data, f->len);
-    stream_set_out(s, b, (size_t)(p - b) + f->len, true);
-    c->frame_streams++;
+    h3stream *s = c->fstream;
+    if (s->oqueued + 2 + f->len > FSTREAM_BYTES)
+        return false;
+    uint8_t rec[2 + WT_FRAME_MAX];
+    rec[0] = (uint8_t)(f->len >> 8);
+    rec[1] = (uint8_t)f->len;
+    memcpy(rec + 2, f->data, f->len);
+    if (stream_queue(s, rec, 2 + f->len) < 0)
+        return false;
     c->st.tx_stream++;
     return true;
 }
@@ -1204,7 +1317,7 @@ static bool frame_to_stream(wtconn *c, const txframe *f)
 static h3stream *next_out_stream(wtconn *c)
 {
     for (h3stream *s = c->streams; s; s = s->next)
-        if (s->out && !s->blocked && (s->outsent < s->outlen || (s->outfin && !s->fin_sent)))
+        if (stream_pending(s))
             return s;
     return NULL;
 }
@@ -1252,8 +1365,8 @@ int wtc_flush(wtconn *c)
             ngtcp2_vec v[2] = {{hdr, qlen}, {f->data, f->len}};
             int accepted = 0;
             n = ngtcp2_conn_writev_datagram(c->conn, &ps.path, &pi, buf, sizeof(buf), &accepted,
-                                            NGTCP2_WRITE_DATAGRAM_FLAG_NONE, 0,
-                                            f->raw ? v + 1 : v, f->raw ? 1 : 2, ts);
+                                            NGTCP2_WRITE_DATAGRAM_FLAG_NONE, 0, f->raw ? v + 1 : v,
+                                            f->raw ? (f->len ? 1 : 0) : 2, ts);
             if (n == NGTCP2_ERR_INVALID_ARGUMENT || n == NGTCP2_ERR_INVALID_STATE) {
                 c->st.tx_dropped++; /* too large for the peer, or it takes none */
                 txq_pop(c);
@@ -1263,29 +1376,41 @@ int wtc_flush(wtconn *c)
                 if (!f->raw)
                     c->st.tx_dgram++;
                 txq_pop(c);
-            } else if (n == 0 && ngtcp2_conn_get_cwnd_left(c->conn) >= PKT_BUF) {
-                /* not congestion: it does not fit after all; never let one
-                 * datagram stall the queue */
-                c->st.tx_dropped++;
-                txq_pop(c);
-                continue;
             }
         } else {
             h3stream *s = next_out_stream(c);
             ngtcp2_ssize taken = -1;
             if (s) {
-                ngtcp2_vec v = {s->out + s->outsent, s->outlen - s->outsent};
-                uint32_t fl = s->outfin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0;
+                ngtcp2_vec v[8];
+                size_t nv = 0;
+                size_t off = s->osend_off;
+                ochunk *k = s->osend;
+                for (; k && nv < 8; k = k->next, off = 0)
+                    v[nv++] = (ngtcp2_vec){k->data + off, k->len - off};
+                bool all = !k; /* the vector reaches the end of the queue */
+                uint32_t fl = s->outfin && all ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0;
                 n = ngtcp2_conn_writev_stream(c->conn, &ps.path, &pi, buf, sizeof(buf), &taken, fl,
-                                              s->id, &v, 1, ts);
+                                              s->id, v, nv, ts);
                 if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR ||
                     n == NGTCP2_ERR_STREAM_NOT_FOUND) {
                     s->blocked = true;
+                    if (n != NGTCP2_ERR_STREAM_DATA_BLOCKED && s == c->fstream)
+                        c->fstream = NULL; /* the peer stopped it: the next frame opens another */
                     continue;
                 }
                 if (n >= 0 && taken >= 0) {
-                    s->outsent += (size_t)taken;
-                    if (s->outsent == s->outlen && s->outfin)
+                    size_t t = (size_t)taken;
+                    while (t && s->osend) {
+                        size_t left = s->osend->len - s->osend_off;
+                        size_t step = t < left ? t : left;
+                        s->osend_off += step;
+                        t -= step;
+                        if (s->osend_off == s->osend->len) {
+                            s->osend = s->osend->next;
+                            s->osend_off = 0;
+                        }
+                    }
+                    if (fl && !s->osend)
                         s->fin_sent = true;
                 }
             } else {

@@ -15,11 +15,12 @@
  *     webtransport, :path /SEGMENT, answered with :status 200;
  *   - one Ethernet frame per HTTP Datagram (RFC 9297 §2.1: quarter stream
  *     id varint, then the frame) while it fits the path's datagram size;
- *   - a larger frame on its own WebTransport unidirectional stream (type
- *     0x54, session id, the frame, FIN): reliable, but never blocks the
- *     frames around it. A 1514-byte frame never fits a datagram on a
- *     1500-byte path, so without this a guest's full-size TCP segments
- *     would all be lost.
+ *   - larger frames on one WebTransport unidirectional stream per
+ *     direction (type 0x54, session id, then each frame as a 2-byte
+ *     big-endian length and the frame), kept open. A 1514-byte frame never
+ *     fits a datagram on a 1500-byte path, so without it a guest's
+ *     full-size TCP segments would all be lost (WEBTRANSPORT.md says why
+ *     one stream and not one per frame).
  *
  * Single-threaded and non-blocking. The owner reads UDP datagrams and hands
  * them to wtc_read(), calls wtc_flush() before it sleeps and wtc_expire() on
@@ -66,8 +67,8 @@ typedef struct wtconn_stats {
  * caller checked it with ngtcp2_accept). fd is the shared UDP socket. */
 wtconn *wtc_server_new(int fd, const struct sockaddr *local, socklen_t llen,
                        const struct sockaddr *remote, socklen_t rlen, const uint8_t *pkt,
-                       size_t pktlen, gnutls_certificate_credentials_t cred,
-                       const wtconn_ops *ops, void *ctx, char *err, size_t errlen);
+                       size_t pktlen, gnutls_certificate_credentials_t cred, const wtconn_ops *ops,
+                       void *ctx, char *err, size_t errlen);
 
 /* Client side over a connected UDP socket. authority is "host:port" for the
  * CONNECT; sni is the TLS server name (NULL for an address literal).

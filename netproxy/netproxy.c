@@ -29,6 +29,7 @@
 #include <uv.h>
 
 #include "switch.h"
+#include "wt.h"
 
 #define QUEUE_FRAMES 128
 #define QUEUE_BYTES (192 * 1024)
@@ -319,6 +320,14 @@ static void usage(FILE *f)
             "  --max-clients N      refuse clients beyond N (default 256)\n"
             "  --ping-interval S    ping idle clients after S seconds, drop them after\n"
             "                       2*S without an answer (default 30)\n"
+            "  --wt-listen HOST:PORT  also serve WebTransport (HTTP/3, UDP): a session to\n"
+            "                       https://HOST:PORT/SEGMENT joins the same segment as\n"
+            "                       ws://.../SEGMENT (netproxy/WEBTRANSPORT.md)\n"
+            "  --wt-cert FILE       WebTransport certificate (default --tls-cert) ...\n"
+            "  --wt-key FILE        ... and key (default --tls-key)\n"
+            "  --wt-cert-gen DIR    write DIR/cert.pem and DIR/key.pem, a 13-day ECDSA\n"
+            "                       P-256 self-signed certificate, print its SHA-256 for\n"
+            "                       a browser's serverCertificateHashes, and exit\n"
             "  --verbose            libwebsockets warnings too\n"
             "  --help               this text\n"
             "\n"
@@ -337,12 +346,14 @@ static void norm_path(const char *in, char *out, size_t n)
 int main(int argc, char **argv)
 {
     const char *listen = "127.0.0.1:8086", *cert = NULL, *key = NULL;
+    const char *wt_listen = NULL, *wt_cert = NULL, *wt_key = NULL, *wt_certgen = NULL;
     int max_clients = 256, ping = 30, verbose = 0;
     bool allow_private = false;
     const char *nats[64];
     int nnat = 0;
 
     enum { O_LISTEN = 256, O_NAT, O_PRIV, O_CERT, O_KEY, O_MAX, O_PING, O_VERB, O_HELP };
+    enum { O_WT_LISTEN = 300, O_WT_CERT, O_WT_KEY, O_WT_GEN }; /* WebTransport (wt.h) */
     static const struct option longopts[] = {
         {"listen", required_argument, 0, O_LISTEN},
         {"nat", required_argument, 0, O_NAT},
@@ -353,6 +364,10 @@ int main(int argc, char **argv)
         {"ping-interval", required_argument, 0, O_PING},
         {"verbose", no_argument, 0, O_VERB},
         {"help", no_argument, 0, O_HELP},
+        {"wt-listen", required_argument, 0, O_WT_LISTEN},
+        {"wt-cert", required_argument, 0, O_WT_CERT},
+        {"wt-key", required_argument, 0, O_WT_KEY},
+        {"wt-cert-gen", required_argument, 0, O_WT_GEN},
         {0, 0, 0, 0},
     };
     int o;
@@ -374,11 +389,30 @@ int main(int argc, char **argv)
         case O_VERB: verbose = 1; break;
         case 'h':
         case O_HELP: usage(stdout); return 0;
+        case O_WT_LISTEN: wt_listen = optarg; break;
+        case O_WT_CERT: wt_cert = optarg; break;
+        case O_WT_KEY: wt_key = optarg; break;
+        case O_WT_GEN: wt_certgen = optarg; break;
         default: usage(stderr); return 2;
         }
     }
     if (optind < argc || max_clients < 1 || ping < 1 || ping > 30000 || (!cert != !key)) {
         usage(stderr);
+        return 2;
+    }
+    if (wt_certgen) {
+        char err[256];
+        if (wt_cert_gen(wt_certgen, 13, stdout, err, sizeof(err)) < 0) {
+            fprintf(stderr, "netproxy: --wt-cert-gen: %s\n", err);
+            return 1;
+        }
+        return 0;
+    }
+    wt_cert = wt_cert ? wt_cert : cert;
+    wt_key = wt_key ? wt_key : key;
+    if (wt_listen && (!wt_cert || !wt_key)) {
+        fprintf(stderr,
+                "netproxy: --wt-listen needs --wt-cert/--wt-key (or --tls-cert/--tls-key)\n");
         return 2;
     }
 
@@ -423,6 +457,17 @@ int main(int argc, char **argv)
               allow_private ? " (private ranges open)" : " (private ranges refused)");
     }
 
+    wt_server *wt = NULL;
+    if (wt_listen) {
+        char err[256];
+        wt = wt_server_new(&s.sb, wt_listen, wt_cert, wt_key, max_clients, logf_, err, sizeof(err));
+        if (!wt) {
+            fprintf(stderr, "netproxy: --wt-listen: %s\n", err);
+            return 1;
+        }
+        logf_("listening on https://%s (WebTransport, UDP port %d)", wt_listen, wt_server_port(wt));
+    }
+
     lws_set_log_level(verbose ? LLL_ERR | LLL_WARN : LLL_ERR, NULL);
 
     static lws_retry_bo_t retry;
@@ -453,6 +498,7 @@ int main(int argc, char **argv)
     }
     s.ctx = lws_create_context(&info);
     if (!s.ctx) {
+        wt_server_free(wt);
         fprintf(stderr, "netproxy: cannot listen on %s\n", listen);
         return 1;
     }
@@ -482,7 +528,7 @@ int main(int argc, char **argv)
     int cap = 0;
     uv_run(&s.loop, UV_RUN_NOWAIT); /* let lws start its listener */
     while (!stop_signal) {
-        int need = 1 + switch_max_pollfds(&s.sb);
+        int need = 2 + switch_max_pollfds(&s.sb); /* + lws's loop and the WebTransport socket */
         if (need > cap) {
             struct pollfd *n = realloc(pfds, (size_t)need * sizeof(*n));
             if (!n) {
@@ -497,6 +543,9 @@ int main(int argc, char **argv)
             timeout = LOOP_CAP_MS;
         pfds[0] = (struct pollfd){.fd = uv_backend_fd(&s.loop), .events = POLLIN};
         int n = 1 + switch_pollfds(&s.sb, pfds + 1, cap - 1, &timeout);
+        int wt_at = n;
+        if (wt)
+            n += wt_server_pollfds(wt, pfds + n, cap - n, &timeout);
         struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000};
         int r = ppoll(pfds, (nfds_t)n, &ts, &waitmask);
         if (r < 0 && errno != EINTR) {
@@ -506,7 +555,9 @@ int main(int argc, char **argv)
         if (r < 0) /* interrupted: no revents are meaningful */
             for (int i = 0; i < n; i++)
                 pfds[i].revents = 0;
-        switch_service(&s.sb, pfds + 1, n - 1);
+        switch_service(&s.sb, pfds + 1, wt_at - 1);
+        if (wt)
+            wt_server_service(wt, pfds + wt_at, n - wt_at);
         uv_run(&s.loop, UV_RUN_NOWAIT);
     }
 
@@ -529,6 +580,7 @@ int main(int argc, char **argv)
         }
     }
     uv_loop_close(&s.loop);
+    wt_server_free(wt); /* CONNECTION_CLOSE to every session */
     switch_log_stats(&s.sb, logf_);
     switch_free(&s.sb);
     free(pfds);

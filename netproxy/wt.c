@@ -4,6 +4,16 @@
 #define _GNU_SOURCE
 #include "wt.h"
 
+/* Without Debian's QUIC libraries netproxy still builds (wt.mk links this
+ * file always) and --wt-listen says what is missing. */
+#if defined(__has_include)
+#if __has_include(<ngtcp2/ngtcp2_crypto_gnutls.h>) && __has_include(<nghttp3/nghttp3.h>)
+#define WT_AVAILABLE 1
+#endif
+#endif
+
+#ifdef WT_AVAILABLE
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -181,7 +191,8 @@ static void on_packet(wt_server *w, const struct sockaddr *from, socklen_t flen,
                       size_t n)
 {
     ngtcp2_version_cid vc;
-    if (ngtcp2_pkt_decode_version_cid(&vc, pkt, n, WT_SCID_LEN) != 0) {
+    /* (ngtcp2 asserts on an empty packet: check first) */
+    if (n == 0 || ngtcp2_pkt_decode_version_cid(&vc, pkt, n, WT_SCID_LEN) != 0) {
         w->bad_packets++; /* garbage, or a version we do not speak */
         return;
     }
@@ -278,8 +289,9 @@ wt_server *wt_server_new(switchboard *sb, const char *listen, const char *cert, 
     freeaddrinfo(ai);
     w->llen = sizeof(w->local);
     getsockname(w->fd, (struct sockaddr *)&w->local, &w->llen);
-    int big = 4 << 20; /* room for bursts of small packets */
-    setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    int big = 4 << 20; /* room for bursts of small packets (FORCE: beyond rmem_max as root) */
+    if (setsockopt(w->fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+        setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
     setsockopt(w->fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
     w->cred = wtc_server_cred(cert, key, err, errlen);
     if (!w->cred) {
@@ -358,8 +370,8 @@ int wt_cert_gen(const char *dir, int days, FILE *out, char *err, size_t errlen)
     static const uint8_t v4[4] = {127, 0, 0, 1};
     static const uint8_t v6[16] = {[15] = 1};
     if ((r = gnutls_x509_privkey_init(&key)) < 0 ||
-        (r = gnutls_x509_privkey_generate(
-             key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0)
+        (r = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                          GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0)
         goto out;
     step = "certificate";
     if ((r = gnutls_x509_crt_init(&crt)) < 0 || (r = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
@@ -434,3 +446,66 @@ out_quiet:
         gnutls_x509_privkey_deinit(key);
     return rc;
 }
+
+#else /* !WT_AVAILABLE */
+
+#define WT_MISSING                                                                                 \
+    "WebTransport needs libngtcp2-dev, libngtcp2-crypto-gnutls-dev, libnghttp3-dev and "           \
+    "libgnutls28-dev (make deps)"
+
+wt_server *wt_server_new(switchboard *sb, const char *listen, const char *cert, const char *key,
+                         int max_sessions, wt_log_fn log, char *err, size_t errlen)
+{
+    (void)sb;
+    (void)listen;
+    (void)cert;
+    (void)key;
+    (void)max_sessions;
+    (void)log;
+    snprintf(err, errlen, "%s", WT_MISSING);
+    return NULL;
+}
+
+int wt_server_port(const wt_server *w)
+{
+    (void)w;
+    return -1;
+}
+
+int wt_server_sessions(const wt_server *w)
+{
+    (void)w;
+    return 0;
+}
+
+int wt_server_pollfds(wt_server *w, struct pollfd *fds, int max, int *timeout_ms)
+{
+    (void)w;
+    (void)fds;
+    (void)max;
+    (void)timeout_ms;
+    return 0;
+}
+
+void wt_server_service(wt_server *w, const struct pollfd *fds, int nfds)
+{
+    (void)w;
+    (void)fds;
+    (void)nfds;
+}
+
+void wt_server_free(wt_server *w)
+{
+    (void)w;
+}
+
+int wt_cert_gen(const char *dir, int days, FILE *out, char *err, size_t errlen)
+{
+    (void)dir;
+    (void)days;
+    (void)out;
+    snprintf(err, errlen, "%s", WT_MISSING);
+    return -1;
+}
+
+#endif

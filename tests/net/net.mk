@@ -22,7 +22,7 @@ $(BUILD)/tests/net/filter_test: tests/net/filter_test.c vm/cli/net_slirp.c vm/cl
 	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) -Ivm/cli -DRV_HAVE_SLIRP $$(pkg-config --cflags slirp) \
 	  -o $@ tests/net/filter_test.c vm/cli/net_slirp.c $$(pkg-config --libs slirp)
 
-NETBACK_SRCS := vm/cli/net_back.c vm/cli/net_ws.c vm/cli/net_slirp.c
+NETBACK_SRCS := vm/cli/net_back.c vm/cli/net_ws.c vm/cli/net_slirp.c vm/cli/net_wt.c
 $(BUILD)/tests/net/netback_test: tests/net/netback_test.c $(NETBACK_SRCS) $(wildcard vm/cli/net*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) -Ivm -Ivm/cli -DRV_HAVE_SLIRP -DRV_HAVE_LWS \

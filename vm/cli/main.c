@@ -49,6 +49,7 @@ static const char usage_text[] =
     "  --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]   user-mode NAT (libslirp)\n"
     "  --net-tap IFNAME             a Linux TAP device\n"
     "  --net-ws URL                 a WebSocket relay (ws:// or wss://), e.g. netproxy\n"
+    "  --net-wt URL                 a WebTransport relay: https://HOST:PORT/PATH[#sha256=HASH]\n"
     "  --mac XX:XX:XX:XX:XX:XX      the NIC's MAC address (default 52:54:00:12:34:56)\n"
     "  -h, --help                   this text\n"
     "\n"
@@ -305,7 +306,7 @@ int main(int argc, char **argv)
                 die_usage("unexpected argument '%s' (see --help)", a);
             static const char *const known[] = {"--kernel", "--bios", "--initrd", "--append",
                                                 "--disk", "--disk-ro", "--mem", "--smp",
-                                                "--max-insns", "--net", "--net-tap", "--net-ws",
+                                                "--max-insns", "--net", "--net-tap", "--net-ws", "--net-wt",
                                                 "--mac", NULL};
             for (int k = 0; known[k]; k++)
                 if (!strcmp(a, known[k]))
@@ -350,6 +351,12 @@ int main(int argc, char **argv)
                 die_usage("only one network backend (%s)", v);
             if (strncmp(v, "ws://", 5) && strncmp(v, "wss://", 6))
                 die_usage("--net-ws %s: the URL must start with ws:// or wss://", v);
+            net_spec = v;
+        } else if (!strcmp(a, "--net-wt")) {
+            if (net_spec)
+                die_usage("only one network backend (%s)", v);
+            if (strncmp(v, "https://", 8))
+                die_usage("--net-wt %s: the URL must start with https://", v);
             net_spec = v;
         } else if (!strcmp(a, "--mac"))
             parse_mac(v, mac);

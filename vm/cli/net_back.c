@@ -225,7 +225,8 @@ netback *netback_open(const char *spec, const uint8_t mac[6], char *err, size_t 
         nb->wt = nbwt_open(spec, rxq_push, nb, err, errlen);
         r = nb->wt ? 0 : -1;
     } else {
-        snprintf(err, errlen, "unknown network backend '%s' (user, tap:IF, ws://, wss://, https://)", spec);
+        snprintf(err, errlen,
+                 "unknown network backend '%s' (user, tap:IF, ws://, wss://, https://)", spec);
         r = -1;
     }
     if (r < 0) {

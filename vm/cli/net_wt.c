@@ -120,6 +120,8 @@ static void connect_now(nbwt *w)
         went_down(w, strerror(errno));
         return;
     }
+    int big = 1 << 20; /* a burst of datagrams while the VM runs a slice */
+    setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
     struct sockaddr_storage local;
     socklen_t llen = sizeof(local);
     getsockname(w->fd, (struct sockaddr *)&local, &llen);

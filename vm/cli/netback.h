@@ -23,8 +23,8 @@ typedef struct netback netback;
  *                                                         the process may create it)
  *   "ws://host:port/path" or "wss://..."                  WebSocket client, one frame per binary
  *                                                         message; reconnects with backoff
- *   "https://host:port/path[#sha256=HASH]"                WebTransport client (net_wt.h), one frame
- *                                                         per HTTP/3 datagram; reconnects with backoff
+ *   "https://host:port/path[#sha256=HASH]"                WebTransport client (net_wt.h), a frame
+ *                                                         per HTTP/3 datagram; reconnects
  * Returns NULL with a message in err when the spec is bad or the backend
  * cannot start (or was not built in). */
 netback *netback_open(const char *spec, const uint8_t mac[6], char *err, size_t errlen);

@@ -1,7 +1,7 @@
 /* A netproxy with only the WebTransport listener (netproxy/wt.c) and the
  * switch: what the tests drive until netproxy.c itself takes --wt-listen,
  * and a check that wt.c needs nothing else from netproxy.c.
- *   wtproxy --wt-listen HOST:PORT --tls-cert F --tls-key F [--nat SEG]
+ *   wtproxy --wt-listen HOST:PORT --wt-cert F --wt-key F [--nat SEG]
  *           [--allow-private] [--max-sessions N]
  *   wtproxy --wt-cert-gen DIR [--days N]
  * Prints "wt listening on udp port N" on stderr; SIGTERM ends it (exit 0). */
@@ -41,10 +41,16 @@ int main(int argc, char **argv)
     int days = 13, max = 64;
     bool allow_private = false;
     static const struct option lo[] = {
-        {"wt-listen", required_argument, 0, 'l'}, {"tls-cert", required_argument, 0, 'c'},
-        {"tls-key", required_argument, 0, 'k'},   {"wt-cert-gen", required_argument, 0, 'g'},
-        {"days", required_argument, 0, 'd'},      {"nat", required_argument, 0, 'n'},
-        {"allow-private", no_argument, 0, 'p'},   {"max-sessions", required_argument, 0, 'm'},
+        {"wt-listen", required_argument, 0, 'l'},
+        {"tls-cert", required_argument, 0, 'c'},
+        {"tls-key", required_argument, 0, 'k'},
+        {"wt-cert-gen", required_argument, 0, 'g'},
+        {"wt-cert", required_argument, 0, 'c'},
+        {"wt-key", required_argument, 0, 'k'},
+        {"days", required_argument, 0, 'd'},
+        {"nat", required_argument, 0, 'n'},
+        {"allow-private", no_argument, 0, 'p'},
+        {"max-sessions", required_argument, 0, 'm'},
         {0, 0, 0, 0},
     };
     int o;
