@@ -262,11 +262,11 @@ function showNet(s) {
     ui.netButton.textContent = st === 'closed' || st === 'error' ? 'Connect' : 'Disconnect';
 }
 
-// Connects the NIC to a relay (ws://, wss://). A machine running without a
+// Connects the NIC to a relay (ws://, wss://, or https://...#sha256=HASH for WebTransport). A machine running without a
 // NIC is power-cycled to get one.
 async function connectNetwork(url) {
     url = String(url || '').trim();
-    if (!url) throw new Error('enter a relay URL, e.g. ws://127.0.0.1:8086/lan');
+    if (!url) throw new Error('enter a relay URL, e.g. ws://127.0.0.1:8086/lan or https://127.0.0.1:4433/lan#sha256=HASH');
     ui.netUrl.value = url;
     const s = await vm.connect_network(url);
     if (s.state === 'error') throw new Error(s.reason || 'cannot connect');

@@ -3,15 +3,15 @@
 // resolves to a session `{send(frame) -> bool, buffered() -> bytes, close()}`.
 // One session is one connection; reconnecting is NetLink's job (link.mjs),
 // so every transport gets the same backoff, counters and link reporting.
+import { openWebTransport } from './webtransport.mjs';
 import { openWebSocket } from './websocket.mjs';
 
 const transports = new Map([
     ['ws:', openWebSocket],
     ['wss:', openWebSocket],
-    // 'https:' is WebTransport (issue 8): its adapter calls
-    // registerTransport('https:', openWebTransport) with the same shape
-    // (frames as datagrams; `#sha256=HEX` in the URL for
-    // serverCertificateHashes).
+    // WebTransport (issue 8): frames as datagrams, `#sha256=HEX` in the URL
+    // for serverCertificateHashes (webtransport.mjs).
+    ['https:', openWebTransport],
 ]);
 
 export function registerTransport(scheme, open) {
