@@ -36,6 +36,10 @@ CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/native/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/native/%.o)
 SAN_CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/san/%.o)
 SAN_CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/san/%.o)
+# The backends' -D flags belong to the CLI (and netproxy's objects), never
+# to the core, which has no platform code.
+$(CLI_OBJS) $(SAN_CLI_OBJS): EXTRA_CFLAGS = $(CLI_EXTRA_CFLAGS)
+$(BUILD)/native/netproxy/%.o: EXTRA_CFLAGS = $(CLI_EXTRA_CFLAGS)
 
 .PHONY: all start test bench images clean format deps
 all: $(BUILD)/riscv-vm
@@ -52,11 +56,11 @@ $(shell mkdir -p $(BUILD); [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = "$(FLAGS_NOW
 
 $(BUILD)/native/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) $(CLI_EXTRA_CFLAGS) $(OPT) -MMD -MP -c $< -o $@
+	$(CC) $(CORE_CFLAGS) $(EXTRA_CFLAGS) $(OPT) -MMD -MP -c $< -o $@
 
 $(BUILD)/san/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) $(CLI_EXTRA_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CORE_CFLAGS) $(EXTRA_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libvm.a: $(CORE_OBJS)
 	@rm -f $@

@@ -71,7 +71,9 @@ void hart_flush_tlb(rv_hart *h)
         flush_ctx(h, c);
 }
 
-static void flush_translated(rv_hart *h)
+/* Drops every translated mapping (U, S, S with SUM); M's identity
+ * mappings do not depend on satp. */
+void hart_flush_translated(rv_hart *h)
 {
     flush_ctx(h, TCTX_U);
     flush_ctx(h, TCTX_S);
@@ -305,7 +307,7 @@ bool csr_write(rv_hart *h, uint32_t csr, uint64_t v)
             return true; /* WARL: an unsupported mode leaves satp unchanged */
         /* ASID: 16 bits writable; PPN 44 bits. */
         h->satp = v & ((0xfull << 60) | (0xffffull << 44) | ((1ull << 44) - 1));
-        flush_translated(h);
+        hart_flush_translated(h);
         h->slice_end = true;
         return true;
     }
@@ -317,7 +319,7 @@ bool csr_write(rv_hart *h, uint32_t csr, uint64_t v)
         nv &= ~MSTATUS_SD;
         h->mstatus = nv;
         if ((old ^ nv) & MSTATUS_MXR)
-            flush_translated(h);
+            hart_flush_translated(h);
         hart_update_ctx(h);
         h->slice_end = true;
         return true;

@@ -560,12 +560,7 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
             case OP_SFENCE_VMA:
                 if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM)))
                     goto illegal;
-                for (int c = TCTX_U; c <= TCTX_S_SUM; c++) {
-                    memset(h->tlb_load[c], 0xff, sizeof(h->tlb_load[c]));
-                    memset(h->tlb_store[c], 0xff, sizeof(h->tlb_store[c]));
-                    for (int e = 0; e < RV_TLB_SIZE; e++)
-                        h->tlb_fetch[c][e].vpn = UINT64_MAX;
-                }
+                hart_flush_translated(h);
                 pc += i->len;
                 left--;
                 goto leave;

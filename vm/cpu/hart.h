@@ -196,6 +196,7 @@ void hart_update_sstc(rv_hart *h, uint64_t now);
 bool hart_interrupt_pending(const rv_hart *h); /* pending & enabled, or wakes WFI */
 void hart_snapshot(rv_hart *h, rv_snap *s);
 void hart_flush_tlb(rv_hart *h);
+void hart_flush_translated(rv_hart *h);
 void hart_update_ctx(rv_hart *h);
 
 /* internal to vm/cpu */
