@@ -46,7 +46,7 @@ def parse(out):
 def run_chunk(args, seed, tmp):
     src = os.path.join(tmp, 'd%d.S' % seed)
     elf = os.path.join(tmp, 'd%d.elf' % seed)
-    name = 'diff/seed-%d' % seed
+    name = '%s/seed-%d' % (args.name, seed)
     gen = subprocess.run([sys.executable, os.path.join(HERE, 'gen.py'),
                           str(seed), str(args.per_elf), src, str(args.insns)],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -64,7 +64,7 @@ def run_chunk(args, seed, tmp):
          '-monitor', 'none', '-serial', 'stdio', '-kernel', elf],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT)
-    vm = subprocess.Popen(['timeout', timeout, args.vm, '--kernel', elf],
+    vm = subprocess.Popen(['timeout', timeout, args.vm, '--kernel', elf] + args.vm_arg,
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT)
     qout = qemu.communicate()[0].decode('latin-1')
@@ -112,6 +112,9 @@ def main():
     p.add_argument('--per-elf', type=int, default=500)
     p.add_argument('--insns', type=int, default=60)
     p.add_argument('--vm', default='build/riscv-vm')
+    p.add_argument('--vm-arg', action='append', default=[],
+                   help='extra riscv-vm argument (repeatable), e.g. --no-jit')
+    p.add_argument('--name', default='diff', help='prefix of the check names')
     p.add_argument('--qemu', default='qemu-system-riscv64')
     p.add_argument('--cc', default='riscv64-unknown-elf-gcc')
     p.add_argument('--out', default='build/diff')
@@ -119,7 +122,7 @@ def main():
     args = p.parse_args()
     chunks = max(1, -(-args.count // args.per_elf))
     if not os.access(args.vm, os.X_OK):
-        print('FAIL: diff (%s not built)' % args.vm)
+        print('FAIL: %s (%s not built)' % (args.name, args.vm))
         return 1
     status = 0
     with tempfile.TemporaryDirectory() as tmp:

@@ -42,12 +42,17 @@ $(BUILD)/isa-qemu/gen_%.elf: $(BUILD)/isa/gen/gen_%.S $(ISA_DEPS)
 	$(ISA_CC) $(ISA_CFLAGS) -DON_QEMU $< -o $@
 
 .PRECIOUS: $(BUILD)/isa/gen/gen_%.S
-.PHONY: isa-elfs test-isa test-isa-san test-isa-qemu test-riscv-tests
+.PHONY: isa-elfs test-isa test-isa-interp test-isa-san test-isa-qemu test-riscv-tests
 isa-elfs: $(ISA_ELFS) $(ISA_QEMU_ELFS)
 
 test-isa: $(ISA_ELFS)
 	@$(MAKE) --no-print-directory $(BUILD)/riscv-vm >/dev/null 2>&1 || true
 	@JOBS=2 bash tests/isa/run.sh vm isa $(ISA_ELFS)
+
+# the same on the interpreter alone (the wasm build has no translator)
+test-isa-interp: $(ISA_ELFS)
+	@$(MAKE) --no-print-directory $(BUILD)/riscv-vm >/dev/null 2>&1 || true
+	@JOBS=2 VM_ARGS=--no-jit bash tests/isa/run.sh vm isa-interp $(ISA_ELFS)
 
 # the same on the ASan+UBSan build: a guest must never crash the host
 test-isa-san: $(ISA_ELFS)
@@ -71,4 +76,4 @@ test-riscv-tests:
 	  JOBS=2 bash tests/isa/run.sh vm riscv-tests $$(for e in $$elfs; do echo "$(RISCV_TESTS_DIR)/$$e"; done); \
 	fi
 
-TEST_TARGETS += test-isa test-isa-san test-isa-qemu test-riscv-tests
+TEST_TARGETS += test-isa test-isa-interp test-isa-san test-isa-qemu test-riscv-tests

@@ -7,7 +7,7 @@
 #                               also writes the sifive,test syscon: exit 0 =
 #                               pass, exit N = check N failed)
 # PREFIX names the checks (isa -> "isa/<name>"). VM overrides the binary;
-# JOBS=N runs N at a time. Exit status 1 if any ELF failed.
+# VM_ARGS adds riscv-vm flags (--no-jit); JOBS=N runs N at a time. Exit status 1 if any ELF failed.
 mode=${1:?usage: run.sh vm|qemu PREFIX ELF...}
 prefix=${2:?usage: run.sh vm|qemu PREFIX ELF...}
 shift 2
@@ -26,7 +26,7 @@ for elf in "$@"; do
             status=1
             continue
         fi
-        out=$(timeout 20 "$vm" --kernel "$elf" </dev/null 2>&1)
+        out=$(timeout 20 "$vm" $VM_ARGS --kernel "$elf" </dev/null 2>&1)
         rc=$?
     else
         out=$(timeout 20 "$qemu" -machine virt -cpu rv64,h=false -bios none -nographic -m 128M \
