@@ -15,6 +15,11 @@ typedef struct rv_host {
     void *opaque;
     uint64_t (*now_ns)(void *opaque);
     uint64_t (*realtime_ns)(void *opaque);
+    /* Executable memory for the translator (vm/cpu/jit.h), len bytes,
+     * readable, writable and executable; NULL (or a NULL result) and the
+     * hart interprets everything, as in the wasm build. */
+    void *(*exec_alloc)(void *opaque, size_t len);
+    void (*exec_free)(void *opaque, void *p, size_t len);
 } rv_host;
 
 /* The console. write() receives guest output from inside machine_run.

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cpu/hart.h"
+#include "cpu/jit.h"
 #include "devices/clint.h"
 #include "devices/goldfish_rtc.h"
 #include "devices/plic.h"
@@ -45,6 +46,7 @@ static const struct {
 #define KERNEL_OFFSET 0x200000ull /* after firmware: 0x80200000 */
 #define FDT_MAX 0x10000
 #define MAX_DEVICES 16
+#define JIT_CODE_SIZE (64u << 20)      /* translated code, reset when full */
 #define HART_SLICE 20000               /* instructions per hart turn */
 #define DET_INSNS_PER_TICK 10          /* deterministic: 100 M instructions per guest second */
 #define FW_DYNAMIC_MAGIC 0x4942534full /* "OSBI" */
@@ -247,6 +249,12 @@ rv_machine *machine_create(const rv_machine_config *cfg, const rv_host *host,
     m->bus.mmio_write = board_mmio_write;
     m->bus.mtime = guest_mtime;
     m->bus.nharts = cfg->nharts;
+    if (!cfg->interpret_only && host->exec_alloc) {
+        /* Without it (no backend for this host, no executable memory) the
+         * harts interpret: slower, the same behaviour. */
+        rv_jit_mem jm = {host->opaque, host->exec_alloc, host->exec_free};
+        m->bus.jit = jit_create(&jm, JIT_CODE_SIZE);
+    }
     for (int i = 0; i < cfg->nharts; i++) {
         m->harts[i] = calloc(1, sizeof(rv_hart));
         if (!m->harts[i])
@@ -299,6 +307,7 @@ void machine_destroy(rv_machine *m)
     for (int i = 0; i < m->nloads; i++)
         free(m->loads[i].data);
     free(m->initrd);
+    jit_destroy(m->bus.jit);
     bus_free(&m->bus);
     free(m->ram);
     free(m);
@@ -873,6 +882,20 @@ uint64_t machine_instret(const rv_machine *m)
     for (int i = 0; i < m->cfg.nharts; i++)
         t += m->harts[i]->instret;
     return t;
+}
+
+bool machine_jit_stats(const rv_machine *m, uint64_t *blocks, uint64_t *insns, uint64_t *flushes,
+                       uint64_t *code_bytes)
+{
+    if (!m->bus.jit)
+        return false;
+    rv_jit_stats st;
+    jit_stats(m->bus.jit, &st);
+    *blocks = st.blocks;
+    *insns = st.insns;
+    *flushes = st.flushes;
+    *code_bytes = st.code_bytes;
+    return true;
 }
 
 bool machine_test_mode(const rv_machine *m)

@@ -26,6 +26,7 @@ typedef struct rv_machine_config {
     int nharts;           /* 1..RV_MAX_HARTS */
     bool deterministic;   /* time from instruction count, not the wall clock */
     const char *bootargs; /* /chosen/bootargs, may be NULL */
+    bool interpret_only;  /* no translator even where the host offers one */
 } rv_machine_config;
 
 typedef enum rv_stop {
@@ -38,11 +39,11 @@ typedef enum rv_stop {
 
 typedef struct rv_run_result {
     rv_stop reason;
-    int exit_code;        /* for RV_STOP_POWEROFF */
-    bool tohost;          /* test mode: the poweroff came from a tohost write */
-    uint64_t executed;    /* instructions executed in this call */
-    uint64_t idle_ns;     /* for RV_STOP_IDLE: time until the next timer event
-                             (UINT64_MAX = none; wait for input) */
+    int exit_code;     /* for RV_STOP_POWEROFF */
+    bool tohost;       /* test mode: the poweroff came from a tohost write */
+    uint64_t executed; /* instructions executed in this call */
+    uint64_t idle_ns;  /* for RV_STOP_IDLE: time until the next timer event
+                          (UINT64_MAX = none; wait for input) */
 } rv_run_result;
 
 rv_machine_config rv_machine_default_config(void);
@@ -78,6 +79,9 @@ const char *machine_error(const rv_machine *m);
 uint64_t machine_hart_pc(const rv_machine *m, int hart);
 const uint64_t *machine_hart_regs(const rv_machine *m, int hart);
 uint64_t machine_instret(const rv_machine *m); /* total over harts */
+/* The translator's counters; false when the machine interprets only. */
+bool machine_jit_stats(const rv_machine *m, uint64_t *blocks, uint64_t *insns, uint64_t *flushes,
+                       uint64_t *code_bytes);
 /* Test mode: true when the kernel has a tohost symbol. */
 bool machine_test_mode(const rv_machine *m);
 

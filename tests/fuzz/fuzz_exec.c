@@ -7,22 +7,28 @@
  * architectural invariants hold: x0 = 0, pc even, a valid privilege, satp
  * in Bare/Sv39/Sv48, the hart never runs more than the budget.
  *
- * Differential mode (header byte 23 bit 1): no translation, no device
+ * The run uses the dynamic translator (vm/cpu/jit.h) where the host has
+ * one, unless header byte 23 bit 2 asks for the interpreter alone.
+ *
+ * Differential mode (header byte 23 bit 1): satp Bare, no device
  * interrupts, a constant clock; the program runs twice from the same
- * state, once normally (blocks, TLBs, decoded pages) and once one
- * instruction at a time with every TLB flushed and every decoded page
- * dropped before each step. The caches promise to follow every write
+ * state, once normally (translated blocks, TLBs, decoded pages) and once
+ * interpreted one instruction at a time with every TLB flushed and every
+ * decoded page dropped before each step. The caches promise to follow every write
  * (ARCHITECTURE.md "The core loop"), so the final registers, CSRs and RAM
  * must be identical.
  *
  * Input: 32 header bytes (below), then the RAM image (the rest, repeated
  * to fill RAM; the ROM gets the first 4 KiB of it). */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cpu/hart.h"
+#include "cpu/jit.h"
 
 #define RAM_BASE 0x80000000ull
 #define RAM_SIZE (16u * 1024)
@@ -93,8 +99,38 @@ static world *w_get(void)
     return w;
 }
 
-/* Builds the machine from the input; diff = differential mode. */
-static void setup(world *w, const uint8_t *data, size_t size, bool diff)
+static void *exec_alloc(void *opaque, size_t len)
+{
+    (void)opaque;
+    void *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void exec_free(void *opaque, void *p, size_t len)
+{
+    (void)opaque;
+    munmap(p, len);
+}
+
+/* One translator for every input: a small buffer, so it fills and starts
+ * over often. Blocks of an earlier input are unreachable once its bus is
+ * freed (their entry tables go with its decoded pages). */
+static rv_jit *jit_get(void)
+{
+    static rv_jit *j;
+    static bool tried;
+    if (!tried) {
+        tried = true;
+        const rv_jit_mem m = {NULL, exec_alloc, exec_free};
+        j = jit_create(&m, 256u << 10);
+    }
+    return j;
+}
+
+/* Builds the machine from the input; diff = differential mode, jit = with
+ * the translator. */
+static void setup(world *w, const uint8_t *data, size_t size, bool diff, bool jit)
 {
     const uint8_t *hd = data;
     const uint8_t *img = data + HDR;
@@ -120,6 +156,7 @@ static void setup(world *w, const uint8_t *data, size_t size, bool diff)
     b->mtime = dev_time;
     b->harts[0] = &w->hart;
     b->nharts = 1;
+    b->jit = jit && !(hd[23] & 4) ? jit_get() : NULL;
     if ((hd[1] & 0x80) && !diff)
         b->tohost_pa = RAM_BASE + (hd[1] & 0x7f) * 8;
     rv_hart *h = &w->hart;
@@ -237,7 +274,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     world *w = w_get();
     const uint8_t *hd = data;
     bool diff = (hd[23] & 2) != 0;
-    setup(w, data, size, diff);
+    setup(w, data, size, diff, true);
     rv_bus *b = &w->bus;
     rv_hart *h = &w->hart;
 
@@ -264,7 +301,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static state fast, slow;
         capture(w, &fast);
         bus_free(b);
-        setup(w, data, size, true);
+        setup(w, data, size, true, false);
         for (int i = 0; i < DIFF_STEPS; i++) {
             /* No translation here: pc is physical. Dropping its page is
              * enough, as one step executes one instruction from it. */

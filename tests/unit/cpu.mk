@@ -6,9 +6,11 @@
 #   make test-cpu-unit
 
 CPU_UNIT_DIR := $(BUILD)/tests/cpu
-CPU_UNIT_TESTS := test_decode test_mmu test_pmp test_exec
+CPU_UNIT_TESTS := test_decode test_mmu test_pmp test_exec test_jit
 CPU_UNIT_BINS := $(CPU_UNIT_TESTS:%=$(CPU_UNIT_DIR)/%) $(CPU_UNIT_TESTS:%=$(CPU_UNIT_DIR)/san/%)
-CPU_UNIT_HDRS := tests/unit/cpu_harness.h vm/cpu/hart.h vm/cpu/ops.h
+CPU_UNIT_HDRS := tests/unit/cpu_harness.h vm/cpu/hart.h vm/cpu/ops.h vm/cpu/jit.h
+# these also run with the translator (CPU_TEST_JIT=1, checks named jit.*)
+CPU_UNIT_JIT_TESTS := test_mmu test_pmp test_exec test_jit
 RV_AS ?= riscv64-unknown-elf-as
 RV_OBJCOPY ?= riscv64-unknown-elf-objcopy
 RV_OBJDUMP ?= riscv64-unknown-elf-objdump
@@ -16,11 +18,11 @@ CPU_AS_MARCH := -march=rv64gc_zicsr_zifencei_zba_zbb_zbs -mno-relax
 
 $(CPU_UNIT_DIR)/%: tests/unit/%.c $(CPU_UNIT_HDRS) $(BUILD)/libvm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) -Itests/unit $(OPT) -o $@ $< $(BUILD)/libvm.a -lfdt -lm
+	$(CC) $(CORE_CFLAGS) -D_DEFAULT_SOURCE -Itests/unit $(OPT) -o $@ $< $(BUILD)/libvm.a -lfdt -lm
 
 $(CPU_UNIT_DIR)/san/%: tests/unit/%.c $(CPU_UNIT_HDRS) $(BUILD)/libvm-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) -Itests/unit $(SAN_FLAGS) -o $@ $< $(BUILD)/libvm-san.a -lfdt -lm
+	$(CC) $(CORE_CFLAGS) -D_DEFAULT_SOURCE -Itests/unit $(SAN_FLAGS) -o $@ $< $(BUILD)/libvm-san.a -lfdt -lm
 
 # decode_table.txt: the left of each '|' is one instruction, no compression.
 $(CPU_UNIT_DIR)/decode_table.bin: tests/unit/decode_table.txt
@@ -65,6 +67,8 @@ test-cpu-unit: $(CPU_UNIT_BINS)
 	  for b in $(CPU_UNIT_DIR)/$$t $(CPU_UNIT_DIR)/san/$$t; do \
 	    echo "--- $$b"; \
 	    if [ $$t = test_decode ]; then $$b $$tables || status=1; else $$b || status=1; fi; \
+	    case " $(CPU_UNIT_JIT_TESTS) " in *" $$t "*) \
+	      echo "--- CPU_TEST_JIT=1 $$b"; CPU_TEST_JIT=1 $$b || status=1;; esac; \
 	  done; \
 	done; exit $$status
 

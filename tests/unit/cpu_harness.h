@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cpu/hart.h"
+#include "cpu/jit.h"
 #include "cpu/ops.h"
 
 #define RAM_BASE 0x80000000ull
@@ -41,13 +43,34 @@ typedef struct cpu_env {
 
 static int g_pass, g_fail;
 static const char *g_label = ""; /* "san." for the sanitizer build */
+/* CPU_TEST_JIT=1: every machine gets the translator (vm/cpu/jit.h), so
+ * the same checks run on translated code; labels get "jit.". */
+static bool g_jit;
+static size_t g_jit_size = 4u << 20;
 
 /* Call first in main: the sanitizer build lives under .../san/ and labels
  * its lines, so the two runs of one check have different names. */
 static inline void harness_init(const char *argv0)
 {
-    g_label = strstr(argv0, "/san/") ? "san." : "";
+    bool san = strstr(argv0, "/san/") != NULL;
+    const char *j = getenv("CPU_TEST_JIT");
+    g_jit = j && *j == '1';
+    g_label = san ? (g_jit ? "san.jit." : "san.") : (g_jit ? "jit." : "");
     setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+static inline void *harness_exec_alloc(void *opaque, size_t len)
+{
+    (void)opaque;
+    void *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static inline void harness_exec_free(void *opaque, void *p, size_t len)
+{
+    (void)opaque;
+    munmap(p, len);
 }
 
 /* One check, one line: PASS: name / FAIL: name (why). */
@@ -123,6 +146,14 @@ static inline cpu_env *env_new(uint64_t ram_size, uint32_t ndpages)
      * PMP itself clear it with env_pmp_off(). */
     csr_write(&e->hart, CSR_PMPADDR0 + 15, ~0ull);
     csr_write(&e->hart, CSR_PMPCFG0 + 2, 0x1full << 56);
+    if (g_jit) {
+        rv_jit_mem m = {NULL, harness_exec_alloc, harness_exec_free};
+        e->bus.jit = jit_create(&m, g_jit_size);
+        if (!e->bus.jit) {
+            fprintf(stderr, "CPU_TEST_JIT=1 but no translator on this host\n");
+            abort();
+        }
+    }
     return e;
 }
 
@@ -134,6 +165,7 @@ static inline void env_pmp_off(cpu_env *e)
 
 static inline void env_free(cpu_env *e)
 {
+    jit_destroy(e->bus.jit);
     bus_free(&e->bus);
     free(e->ram);
     free(e);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
@@ -46,6 +47,7 @@ static const char usage_text[] =
     "  --max-insns N                stop after N instructions (exit status 3)\n"
     "  --deterministic              time from the instruction count: same input, same output\n"
     "  --stats                      print instructions executed and MIPS on stderr at exit\n"
+    "  --no-jit                     interpret every instruction (no translation to host code)\n"
     "  --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]   user-mode NAT (libslirp)\n"
     "  --net-tap IFNAME             a Linux TAP device\n"
     "  --net-ws URL                 a WebSocket relay (ws:// or wss://), e.g. netproxy\n"
@@ -94,6 +96,22 @@ static uint64_t host_realtime(void *opaque)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The translator's code buffer: reserved, committed by the kernel as it
+ * is used. */
+static void *host_exec_alloc(void *opaque, size_t len)
+{
+    (void)opaque;
+    void *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void host_exec_free(void *opaque, void *p, size_t len)
+{
+    (void)opaque;
+    munmap(p, len);
 }
 
 static void con_write(void *opaque, const uint8_t *buf, size_t len)
@@ -234,9 +252,21 @@ static uint64_t parse_size(const char *s)
         die_usage("bad size '%s' (e.g. 256M, 1G)", s);
     uint64_t mul = 1;
     switch (*end) {
-    case 'k': case 'K': mul = 1ull << 10; end++; break;
-    case 'm': case 'M': mul = 1ull << 20; end++; break;
-    case 'g': case 'G': mul = 1ull << 30; end++; break;
+    case 'k':
+    case 'K':
+        mul = 1ull << 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mul = 1ull << 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mul = 1ull << 30;
+        end++;
+        break;
     case '\0': mul = 1ull << 20; break; /* a bare number means MiB, as QEMU's -m */
     default: break;
     }
@@ -301,13 +331,17 @@ int main(int argc, char **argv)
             stats = true;
             continue;
         }
+        if (!strcmp(a, "--no-jit")) {
+            cfg.interpret_only = true;
+            continue;
+        }
         if (i + 1 >= argc || strncmp(a, "--", 2) != 0) {
             if (strncmp(a, "--", 2) != 0)
                 die_usage("unexpected argument '%s' (see --help)", a);
-            static const char *const known[] = {"--kernel", "--bios", "--initrd", "--append",
-                                                "--disk", "--disk-ro", "--mem", "--smp",
-                                                "--max-insns", "--net", "--net-tap", "--net-ws", "--net-wt",
-                                                "--mac", NULL};
+            static const char *const known[] = {"--kernel",    "--bios",    "--initrd",  "--append",
+                                                "--disk",      "--disk-ro", "--mem",     "--smp",
+                                                "--max-insns", "--net",     "--net-tap", "--net-ws",
+                                                "--net-wt",    "--mac",     NULL};
             for (int k = 0; known[k]; k++)
                 if (!strcmp(a, known[k]))
                     die_usage("option %s needs a value", a);
@@ -370,7 +404,11 @@ int main(int argc, char **argv)
     static cli c;
     c.tty = isatty(STDIN_FILENO);
     c.stdin_open = true;
-    rv_host host = {.opaque = NULL, .now_ns = host_now, .realtime_ns = host_realtime};
+    rv_host host = {.opaque = NULL,
+                    .now_ns = host_now,
+                    .realtime_ns = host_realtime,
+                    .exec_alloc = host_exec_alloc,
+                    .exec_free = host_exec_free};
     rv_chardev console = {.opaque = &c, .write = con_write, .read = con_read};
     char err[512] = "";
     rv_machine *m = machine_create(&cfg, &host, &console, err, sizeof(err));
@@ -567,6 +605,15 @@ int main(int argc, char **argv)
         double secs = (double)(host_now(NULL) - t_start) / 1e9;
         fprintf(stderr, "riscv-vm: instructions: %llu, %.3f s, %.1f MIPS\n",
                 (unsigned long long)total, secs, secs > 0 ? (double)total / secs / 1e6 : 0.0);
+        uint64_t jb, ji, jf, jc;
+        if (machine_jit_stats(m, &jb, &ji, &jf, &jc))
+            fprintf(stderr,
+                    "riscv-vm: translated: %llu blocks, %llu instructions, %llu KiB of code, "
+                    "%llu resets\n",
+                    (unsigned long long)jb, (unsigned long long)ji, (unsigned long long)(jc >> 10),
+                    (unsigned long long)jf);
+        else
+            fprintf(stderr, "riscv-vm: translated: none (interpreter only)\n");
     }
     machine_destroy(m);
     for (int i = 0; i < ndisks; i++) {

@@ -10,12 +10,14 @@
 
 #include "fpu.h"
 #include "hart.h"
+#include "jit.h"
 #include "ops.h"
 
 #define SIGN32 0x80000000u
 #define SIGN64 0x8000000000000000ull
 
-static inline __attribute__((always_inline)) uint8_t *tlb_lookup(rv_tlb_entry *t, uint64_t va, unsigned len)
+static inline __attribute__((always_inline)) uint8_t *tlb_lookup(rv_tlb_entry *t, uint64_t va,
+                                                                 unsigned len)
 {
     uint64_t vpn = va >> RV_PAGE_SHIFT;
     rv_tlb_entry *e = &t[vpn & (RV_TLB_SIZE - 1)];
@@ -25,7 +27,8 @@ static inline __attribute__((always_inline)) uint8_t *tlb_lookup(rv_tlb_entry *t
 }
 
 /* 0 = fast path, 1 = slow path succeeded, -1 = trapped. */
-static inline __attribute__((always_inline)) int mem_load(rv_hart *h, uint64_t pc, uint64_t va, unsigned len, uint64_t *v)
+static inline __attribute__((always_inline)) int mem_load(rv_hart *h, uint64_t pc, uint64_t va,
+                                                          unsigned len, uint64_t *v)
 {
     uint8_t *hp = tlb_lookup(h->tlb_load[h->dctx], va, len);
     if (hp) {
@@ -38,7 +41,8 @@ static inline __attribute__((always_inline)) int mem_load(rv_hart *h, uint64_t p
     return mem_load_slow(h, va, len, v) ? 1 : -1;
 }
 
-static inline __attribute__((always_inline)) int mem_store(rv_hart *h, uint64_t pc, uint64_t va, unsigned len, uint64_t v)
+static inline __attribute__((always_inline)) int mem_store(rv_hart *h, uint64_t pc, uint64_t va,
+                                                           unsigned len, uint64_t v)
 {
     uint8_t *hp = tlb_lookup(h->tlb_store[h->dctx], va, len);
     if (hp) {
@@ -165,6 +169,393 @@ static uint64_t amo_apply(int op, uint64_t old, uint64_t src, bool w)
     }
 }
 
+/* M-extension operations beyond MUL (the interpreter inlines them; the
+ * translator calls them). */
+static inline __attribute__((always_inline)) void exec_muldiv(uint64_t *x, const rv_insn *i)
+{
+    switch (i->op) {
+    case OP_MULH: x[i->rd] = mulh64((int64_t)x[i->rs1], (int64_t)x[i->rs2]); return;
+    case OP_MULHSU: x[i->rd] = mulhsu64((int64_t)x[i->rs1], x[i->rs2]); return;
+    case OP_MULHU: x[i->rd] = mulhu64(x[i->rs1], x[i->rs2]); return;
+    case OP_DIV: {
+        int64_t a = (int64_t)x[i->rs1], b = (int64_t)x[i->rs2];
+        x[i->rd] = b == 0                        ? UINT64_MAX
+                   : (a == INT64_MIN && b == -1) ? (uint64_t)a
+                                                 : (uint64_t)(a / b);
+        return;
+    }
+    case OP_DIVU: {
+        uint64_t a = x[i->rs1], b = x[i->rs2];
+        x[i->rd] = b == 0 ? UINT64_MAX : a / b;
+        return;
+    }
+    case OP_REM: {
+        int64_t a = (int64_t)x[i->rs1], b = (int64_t)x[i->rs2];
+        x[i->rd] = b == 0 ? (uint64_t)a : (a == INT64_MIN && b == -1) ? 0 : (uint64_t)(a % b);
+        return;
+    }
+    case OP_REMU: {
+        uint64_t a = x[i->rs1], b = x[i->rs2];
+        x[i->rd] = b == 0 ? a : a % b;
+        return;
+    }
+    case OP_MULW: x[i->rd] = (uint64_t)(int64_t)(int32_t)(x[i->rs1] * x[i->rs2]); return;
+    case OP_DIVW: {
+        int32_t a = (int32_t)x[i->rs1], b = (int32_t)x[i->rs2];
+        int32_t r = b == 0 ? -1 : (a == INT32_MIN && b == -1) ? a : a / b;
+        x[i->rd] = (uint64_t)(int64_t)r;
+        return;
+    }
+    case OP_DIVUW: {
+        uint32_t a = (uint32_t)x[i->rs1], b = (uint32_t)x[i->rs2];
+        uint32_t r = b == 0 ? UINT32_MAX : a / b;
+        x[i->rd] = (uint64_t)(int64_t)(int32_t)r;
+        return;
+    }
+    case OP_REMW: {
+        int32_t a = (int32_t)x[i->rs1], b = (int32_t)x[i->rs2];
+        int32_t r = b == 0 ? a : (a == INT32_MIN && b == -1) ? 0 : a % b;
+        x[i->rd] = (uint64_t)(int64_t)r;
+        return;
+    }
+    case OP_REMUW: {
+        uint32_t a = (uint32_t)x[i->rs1], b = (uint32_t)x[i->rs2];
+        uint32_t r = b == 0 ? a : a % b;
+        x[i->rd] = (uint64_t)(int64_t)(int32_t)r;
+        return;
+    }
+    default: break;
+    }
+}
+
+/* F and D arithmetic, conversions and moves; -1 = illegal instruction. */
+static inline __attribute__((always_inline)) int exec_fp(rv_hart *h, const rv_insn *i)
+{
+    uint64_t *x = h->x;
+    if (!(h->mstatus & MSTATUS_FS))
+        return -1;
+    int rm = i->rm == 7 ? (int)h->frm : i->rm;
+    uint32_t *ff = &h->fflags;
+    uint32_t fl0 = *ff;
+    const uint64_t *f = h->f;
+    int rd = i->rd;
+    switch (i->op) {
+    case OP_FMADD_S:
+    case OP_FMSUB_S:
+    case OP_FNMSUB_S:
+    case OP_FNMADD_S: {
+        if (rm > 4)
+            return -1;
+        uint32_t a = fs_get(h, i->rs1), b = fs_get(h, i->rs2), c = fs_get(h, i->rs3);
+        if (i->op == OP_FMSUB_S || i->op == OP_FNMADD_S)
+            c ^= SIGN32;
+        if (i->op == OP_FNMSUB_S || i->op == OP_FNMADD_S)
+            a ^= SIGN32;
+        fs_set(h, rd, f32_fma(a, b, c, rm, ff));
+        break;
+    }
+    case OP_FMADD_D:
+    case OP_FMSUB_D:
+    case OP_FNMSUB_D:
+    case OP_FNMADD_D: {
+        if (rm > 4)
+            return -1;
+        uint64_t a = f[i->rs1], b = f[i->rs2], c = f[i->rs3];
+        if (i->op == OP_FMSUB_D || i->op == OP_FNMADD_D)
+            c ^= SIGN64;
+        if (i->op == OP_FNMSUB_D || i->op == OP_FNMADD_D)
+            a ^= SIGN64;
+        fd_set(h, rd, f64_fma(a, b, c, rm, ff));
+        break;
+    }
+    case OP_FADD_S:
+        if (rm > 4)
+            return -1;
+        fs_set(h, rd, f32_add(fs_get(h, i->rs1), fs_get(h, i->rs2), rm, ff));
+        break;
+    case OP_FSUB_S:
+        if (rm > 4)
+            return -1;
+        fs_set(h, rd, f32_sub(fs_get(h, i->rs1), fs_get(h, i->rs2), rm, ff));
+        break;
+    case OP_FMUL_S:
+        if (rm > 4)
+            return -1;
+        fs_set(h, rd, f32_mul(fs_get(h, i->rs1), fs_get(h, i->rs2), rm, ff));
+        break;
+    case OP_FDIV_S:
+        if (rm > 4)
+            return -1;
+        fs_set(h, rd, f32_div(fs_get(h, i->rs1), fs_get(h, i->rs2), rm, ff));
+        break;
+    case OP_FSQRT_S:
+        if (rm > 4)
+            return -1;
+        fs_set(h, rd, f32_sqrt(fs_get(h, i->rs1), rm, ff));
+        break;
+    case OP_FADD_D:
+        if (rm > 4)
+            return -1;
+        fd_set(h, rd, f64_add(f[i->rs1], f[i->rs2], rm, ff));
+        break;
+    case OP_FSUB_D:
+        if (rm > 4)
+            return -1;
+        fd_set(h, rd, f64_sub(f[i->rs1], f[i->rs2], rm, ff));
+        break;
+    case OP_FMUL_D:
+        if (rm > 4)
+            return -1;
+        fd_set(h, rd, f64_mul(f[i->rs1], f[i->rs2], rm, ff));
+        break;
+    case OP_FDIV_D:
+        if (rm > 4)
+            return -1;
+        fd_set(h, rd, f64_div(f[i->rs1], f[i->rs2], rm, ff));
+        break;
+    case OP_FSQRT_D:
+        if (rm > 4)
+            return -1;
+        fd_set(h, rd, f64_sqrt(f[i->rs1], rm, ff));
+        break;
+    case OP_FSGNJ_S:
+        fs_set(h, rd, (fs_get(h, i->rs1) & ~SIGN32) | (fs_get(h, i->rs2) & SIGN32));
+        break;
+    case OP_FSGNJN_S:
+        fs_set(h, rd, (fs_get(h, i->rs1) & ~SIGN32) | (~fs_get(h, i->rs2) & SIGN32));
+        break;
+    case OP_FSGNJX_S: fs_set(h, rd, fs_get(h, i->rs1) ^ (fs_get(h, i->rs2) & SIGN32)); break;
+    case OP_FSGNJ_D: fd_set(h, rd, (f[i->rs1] & ~SIGN64) | (f[i->rs2] & SIGN64)); break;
+    case OP_FSGNJN_D: fd_set(h, rd, (f[i->rs1] & ~SIGN64) | (~f[i->rs2] & SIGN64)); break;
+    case OP_FSGNJX_D: fd_set(h, rd, f[i->rs1] ^ (f[i->rs2] & SIGN64)); break;
+    case OP_FMIN_S: fs_set(h, rd, f32_min(fs_get(h, i->rs1), fs_get(h, i->rs2), ff)); break;
+    case OP_FMAX_S: fs_set(h, rd, f32_max(fs_get(h, i->rs1), fs_get(h, i->rs2), ff)); break;
+    case OP_FMIN_D: fd_set(h, rd, f64_min(f[i->rs1], f[i->rs2], ff)); break;
+    case OP_FMAX_D: fd_set(h, rd, f64_max(f[i->rs1], f[i->rs2], ff)); break;
+    case OP_FCVT_W_S:
+        if (rm > 4)
+            return -1;
+        x[rd] = (uint64_t)f32_to_i32(fs_get(h, i->rs1), rm, ff);
+        break;
+    case OP_FCVT_WU_S:
+        if (rm > 4)
+            return -1;
+        x[rd] = (uint64_t)f32_to_u32(fs_get(h, i->rs1), rm, ff);
+        break;
+    case OP_FCVT_L_S:
+        if (rm > 4)
+            return -1;
+        x[rd] = (uint64_t)f32_to_i64(fs_get(h, i->rs1), rm, ff);
+        break;
+    case OP_FCVT_LU_S:
+        if (rm > 4)
+            return -1;
+        x[rd] = f32_to_u64(fs_get(h, i->rs1), rm, ff);
+        break;
+    case OP_FCVT_W_D:
+        if (rm > 4)
+            return -1;
+        x[rd] = (uint64_t)f64_to_i32(f[i->rs1], rm, ff);
+        break;
+    case OP_FCVT_WU_D:
+        if (rm > 4)
+            return -1;
+        x[rd] = (uint64_t)f64_to_u32(f[i->rs1], rm, ff);
+        break;
+    case OP_FCVT_L_D:
+        if (rm > 4)
+            return -1;
+        x[rd] = (uint64_t)f64_to_i64(f[i->rs1], rm, ff);
+        break;
+    case OP_FCVT_LU_D:
+        if (rm > 4)
+            return -1;
+        x[rd] = f64_to_u64(f[i->rs1], rm, ff);
+        break;
+    case OP_FMV_X_W: x[rd] = (uint64_t)(int64_t)(int32_t)(uint32_t)f[i->rs1]; break;
+    case OP_FMV_X_D: x[rd] = f[i->rs1]; break;
+    case OP_FEQ_S: x[rd] = f32_eq(fs_get(h, i->rs1), fs_get(h, i->rs2), ff); break;
+    case OP_FLT_S: x[rd] = f32_lt(fs_get(h, i->rs1), fs_get(h, i->rs2), ff); break;
+    case OP_FLE_S: x[rd] = f32_le(fs_get(h, i->rs1), fs_get(h, i->rs2), ff); break;
+    case OP_FEQ_D: x[rd] = f64_eq(f[i->rs1], f[i->rs2], ff); break;
+    case OP_FLT_D: x[rd] = f64_lt(f[i->rs1], f[i->rs2], ff); break;
+    case OP_FLE_D: x[rd] = f64_le(f[i->rs1], f[i->rs2], ff); break;
+    case OP_FCLASS_S: x[rd] = f32_classify(fs_get(h, i->rs1)); break;
+    case OP_FCLASS_D: x[rd] = f64_classify(f[i->rs1]); break;
+    case OP_FCVT_S_W:
+        if (rm > 4)
+            return -1;
+        fs_set(h, rd, i32_to_f32((int32_t)x[i->rs1], rm, ff));
+        break;
+    case OP_FCVT_S_WU:
+        if (rm > 4)
+            return -1;
+        fs_set(h, rd, u32_to_f32((uint32_t)x[i->rs1], rm, ff));
+        break;
+    case OP_FCVT_S_L:
+        if (rm > 4)
+            return -1;
+        fs_set(h, rd, i64_to_f32((int64_t)x[i->rs1], rm, ff));
+        break;
+    case OP_FCVT_S_LU:
+        if (rm > 4)
+            return -1;
+        fs_set(h, rd, u64_to_f32(x[i->rs1], rm, ff));
+        break;
+    case OP_FCVT_D_W:
+        if (rm > 4)
+            return -1;
+        fd_set(h, rd, i32_to_f64((int32_t)x[i->rs1], rm, ff));
+        break;
+    case OP_FCVT_D_WU:
+        if (rm > 4)
+            return -1;
+        fd_set(h, rd, u32_to_f64((uint32_t)x[i->rs1], rm, ff));
+        break;
+    case OP_FCVT_D_L:
+        if (rm > 4)
+            return -1;
+        fd_set(h, rd, i64_to_f64((int64_t)x[i->rs1], rm, ff));
+        break;
+    case OP_FCVT_D_LU:
+        if (rm > 4)
+            return -1;
+        fd_set(h, rd, u64_to_f64(x[i->rs1], rm, ff));
+        break;
+    case OP_FMV_W_X: fs_set(h, rd, (uint32_t)x[i->rs1]); break;
+    case OP_FMV_D_X: fd_set(h, rd, x[i->rs1]); break;
+    case OP_FCVT_S_D:
+        if (rm > 4)
+            return -1;
+        fs_set(h, rd, f64_to_f32(f[i->rs1], rm, ff));
+        break;
+    case OP_FCVT_D_S:
+        if (rm > 4)
+            return -1;
+        fd_set(h, rd, f32_to_f64(fs_get(h, i->rs1), ff));
+        break;
+    default: return -1;
+    }
+    if (*ff != fl0)
+        fflags_touched(h);
+    return 0;
+}
+
+/* Zba, Zbb, Zbs; false = not one of them. */
+static inline __attribute__((always_inline)) bool exec_bitmanip(uint64_t *x, const rv_insn *i)
+{
+    switch (i->op) {
+    /* ---- Zba ---- */
+    case OP_ADD_UW: x[i->rd] = x[i->rs2] + (uint32_t)x[i->rs1]; return true;
+    case OP_SH1ADD: x[i->rd] = x[i->rs2] + (x[i->rs1] << 1); return true;
+    case OP_SH2ADD: x[i->rd] = x[i->rs2] + (x[i->rs1] << 2); return true;
+    case OP_SH3ADD: x[i->rd] = x[i->rs2] + (x[i->rs1] << 3); return true;
+    case OP_SH1ADD_UW: x[i->rd] = x[i->rs2] + ((uint64_t)(uint32_t)x[i->rs1] << 1); return true;
+    case OP_SH2ADD_UW: x[i->rd] = x[i->rs2] + ((uint64_t)(uint32_t)x[i->rs1] << 2); return true;
+    case OP_SH3ADD_UW: x[i->rd] = x[i->rs2] + ((uint64_t)(uint32_t)x[i->rs1] << 3); return true;
+    case OP_SLLI_UW: x[i->rd] = (uint64_t)(uint32_t)x[i->rs1] << (i->imm & 63); return true;
+    /* ---- Zbb ---- */
+    case OP_ANDN: x[i->rd] = x[i->rs1] & ~x[i->rs2]; return true;
+    case OP_ORN: x[i->rd] = x[i->rs1] | ~x[i->rs2]; return true;
+    case OP_XNOR: x[i->rd] = ~(x[i->rs1] ^ x[i->rs2]); return true;
+    case OP_CLZ: x[i->rd] = x[i->rs1] ? (uint64_t)__builtin_clzll(x[i->rs1]) : 64; return true;
+    case OP_CLZW:
+        x[i->rd] = (uint32_t)x[i->rs1] ? (uint64_t)__builtin_clz((uint32_t)x[i->rs1]) : 32;
+        return true;
+    case OP_CTZ: x[i->rd] = x[i->rs1] ? (uint64_t)__builtin_ctzll(x[i->rs1]) : 64; return true;
+    case OP_CTZW:
+        x[i->rd] = (uint32_t)x[i->rs1] ? (uint64_t)__builtin_ctz((uint32_t)x[i->rs1]) : 32;
+        return true;
+    case OP_CPOP: x[i->rd] = (uint64_t)__builtin_popcountll(x[i->rs1]); return true;
+    case OP_CPOPW: x[i->rd] = (uint64_t)__builtin_popcount((uint32_t)x[i->rs1]); return true;
+    case OP_MAX:
+        x[i->rd] = (int64_t)x[i->rs1] > (int64_t)x[i->rs2] ? x[i->rs1] : x[i->rs2];
+        return true;
+    case OP_MAXU: x[i->rd] = x[i->rs1] > x[i->rs2] ? x[i->rs1] : x[i->rs2]; return true;
+    case OP_MIN:
+        x[i->rd] = (int64_t)x[i->rs1] < (int64_t)x[i->rs2] ? x[i->rs1] : x[i->rs2];
+        return true;
+    case OP_MINU: x[i->rd] = x[i->rs1] < x[i->rs2] ? x[i->rs1] : x[i->rs2]; return true;
+    case OP_SEXT_B: x[i->rd] = (uint64_t)(int64_t)(int8_t)x[i->rs1]; return true;
+    case OP_SEXT_H: x[i->rd] = (uint64_t)(int64_t)(int16_t)x[i->rs1]; return true;
+    case OP_ZEXT_H: x[i->rd] = (uint16_t)x[i->rs1]; return true;
+    case OP_ROL: x[i->rd] = rol64(x[i->rs1], (unsigned)x[i->rs2]); return true;
+    case OP_ROR: x[i->rd] = ror64(x[i->rs1], (unsigned)x[i->rs2]); return true;
+    case OP_RORI: x[i->rd] = ror64(x[i->rs1], (unsigned)i->imm); return true;
+    case OP_ROLW:
+        x[i->rd] = (uint64_t)(int64_t)(int32_t)rol32((uint32_t)x[i->rs1], (unsigned)x[i->rs2]);
+        return true;
+    case OP_RORW:
+        x[i->rd] = (uint64_t)(int64_t)(int32_t)ror32((uint32_t)x[i->rs1], (unsigned)x[i->rs2]);
+        return true;
+    case OP_RORIW:
+        x[i->rd] = (uint64_t)(int64_t)(int32_t)ror32((uint32_t)x[i->rs1], (unsigned)i->imm);
+        return true;
+    case OP_ORC_B: x[i->rd] = orc_b(x[i->rs1]); return true;
+    case OP_REV8: x[i->rd] = __builtin_bswap64(x[i->rs1]); return true;
+    /* ---- Zbs ---- */
+    case OP_BCLR: x[i->rd] = x[i->rs1] & ~(1ull << (x[i->rs2] & 63)); return true;
+    case OP_BCLRI: x[i->rd] = x[i->rs1] & ~(1ull << (i->imm & 63)); return true;
+    case OP_BEXT: x[i->rd] = (x[i->rs1] >> (x[i->rs2] & 63)) & 1; return true;
+    case OP_BEXTI: x[i->rd] = (x[i->rs1] >> (i->imm & 63)) & 1; return true;
+    case OP_BINV: x[i->rd] = x[i->rs1] ^ (1ull << (x[i->rs2] & 63)); return true;
+    case OP_BINVI: x[i->rd] = x[i->rs1] ^ (1ull << (i->imm & 63)); return true;
+    case OP_BSET: x[i->rd] = x[i->rs1] | (1ull << (x[i->rs2] & 63)); return true;
+    case OP_BSETI: x[i->rd] = x[i->rs1] | (1ull << (i->imm & 63)); return true;
+    default: return false;
+    }
+}
+/* ---- what translated code calls (jit.h) ---- */
+
+int jit_helper_load(rv_hart *h, uint64_t va, uint32_t op_rd, uint64_t pc)
+{
+    int op = (int)(op_rd & 0xffff);
+    int rd = (int)(op_rd >> 16);
+    unsigned len = (op == OP_LB || op == OP_LBU)   ? 1
+                   : (op == OP_LH || op == OP_LHU) ? 2
+                   : (op == OP_LD || op == OP_FLD) ? 8
+                                                   : 4;
+    uint64_t v;
+    h->pc = pc;
+    if (!mem_load_slow(h, va, len, &v))
+        return 2;
+    switch (op) {
+    case OP_LB: v = (uint64_t)(int64_t)(int8_t)v; break;
+    case OP_LH: v = (uint64_t)(int64_t)(int16_t)v; break;
+    case OP_LW: v = (uint64_t)(int64_t)(int32_t)v; break;
+    case OP_FLW: fs_set(h, rd, (uint32_t)v); return h->slice_end ? 1 : 0;
+    case OP_FLD: fd_set(h, rd, v); return h->slice_end ? 1 : 0;
+    default: break;
+    }
+    h->x[rd] = v;
+    return h->slice_end ? 1 : 0;
+}
+
+int jit_helper_store(rv_hart *h, uint64_t va, uint64_t val, uint32_t len, uint64_t pc)
+{
+    h->pc = pc;
+    if (!mem_store_slow(h, va, len, val))
+        return 2;
+    return h->slice_end ? 1 : 0;
+}
+
+int jit_helper_fp(rv_hart *h, const rv_insn *i, uint64_t pc)
+{
+    if (exec_fp(h, i) == 0)
+        return 0;
+    h->pc = pc;
+    hart_trap(h, EXC_ILLEGAL, i->raw);
+    return 2;
+}
+
+void jit_helper_alu(rv_hart *h, const rv_insn *i)
+{
+    if (i->op >= OP_ADD_UW)
+        exec_bitmanip(h->x, i);
+    else
+        exec_muldiv(h->x, i);
+}
+
 /* instret as of the instruction in flight, for CSR reads. Out of line so
  * the compiler does not keep a second per-instruction counter for it. */
 static __attribute__((noinline)) void sync_instret(rv_hart *h, uint64_t start, uint64_t n,
@@ -182,6 +573,10 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
     uint64_t faulted = 0;
     uint64_t lv = 0; /* loaded value and result of the load/store in flight */
     int lr = 0;
+    /* with the translator: the next instruction is the interpreter's
+     * (one the translator leaves out), or the rest of the budget is (fewer
+     * left than a block holds) */
+    bool interp_once = false, interp_rest = false;
 
     while (left > 0 && !h->bus->stop && !h->bus->tohost_hit) {
         h->slice_end = false;
@@ -202,7 +597,21 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
         rv_insn *base = p->insn;
         /* A PMP entry splits this page (privileged spec 3.7.1: every fetch
          * is checked): run one instruction, then fetch and check again. */
-        const int64_t floor = whole_page ? 0 : left - 1;
+        int64_t floor = whole_page ? 0 : left - 1;
+        if (h->bus->jit && whole_page && !interp_rest) {
+            if (interp_once) {
+                interp_once = false;
+                floor = left - 1;
+            } else {
+                switch (jit_run(h, p, pc, &left)) {
+                case JIT_EXIT_PC: continue;
+                case JIT_EXIT_TRAP: faulted++; continue;
+                case JIT_EXIT_INTERP: interp_once = true; continue;
+                case JIT_EXIT_BUDGET: interp_rest = true; continue;
+                default: break; /* nothing translated: interpret */
+                }
+            }
+        }
 
         for (;;) {
             rv_insn *i = &base[(pc - page_va) >> 1];
@@ -276,10 +685,18 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
             case OP_LBU: lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 1, &lv); goto load_done;
             case OP_LHU: lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 2, &lv); goto load_done;
             case OP_LWU: lr = mem_load(h, pc, x[i->rs1] + (int64_t)i->imm, 4, &lv); goto load_done;
-            case OP_SB: lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 1, x[i->rs2]); goto store_done;
-            case OP_SH: lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 2, x[i->rs2]); goto store_done;
-            case OP_SW: lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 4, x[i->rs2]); goto store_done;
-            case OP_SD: lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 8, x[i->rs2]); goto store_done;
+            case OP_SB:
+                lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 1, x[i->rs2]);
+                goto store_done;
+            case OP_SH:
+                lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 2, x[i->rs2]);
+                goto store_done;
+            case OP_SW:
+                lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 4, x[i->rs2]);
+                goto store_done;
+            case OP_SD:
+                lr = mem_store(h, pc, x[i->rs1] + (int64_t)i->imm, 8, x[i->rs2]);
+                goto store_done;
 
             case OP_ADDI: x[i->rd] = x[i->rs1] + (int64_t)i->imm; goto next;
             case OP_SLTI: x[i->rd] = (int64_t)x[i->rs1] < (int64_t)i->imm; goto next;
@@ -339,58 +756,18 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
 
             /* ---- M ---- */
             case OP_MUL: x[i->rd] = x[i->rs1] * x[i->rs2]; goto next;
-            case OP_MULH: x[i->rd] = mulh64((int64_t)x[i->rs1], (int64_t)x[i->rs2]); goto next;
-            case OP_MULHSU: x[i->rd] = mulhsu64((int64_t)x[i->rs1], x[i->rs2]); goto next;
-            case OP_MULHU: x[i->rd] = mulhu64(x[i->rs1], x[i->rs2]); goto next;
-            case OP_DIV: {
-                int64_t a = (int64_t)x[i->rs1], b = (int64_t)x[i->rs2];
-                x[i->rd] = b == 0                        ? UINT64_MAX
-                           : (a == INT64_MIN && b == -1) ? (uint64_t)a
-                                                         : (uint64_t)(a / b);
-                goto next;
-            }
-            case OP_DIVU: {
-                uint64_t a = x[i->rs1], b = x[i->rs2];
-                x[i->rd] = b == 0 ? UINT64_MAX : a / b;
-                goto next;
-            }
-            case OP_REM: {
-                int64_t a = (int64_t)x[i->rs1], b = (int64_t)x[i->rs2];
-                x[i->rd] = b == 0                        ? (uint64_t)a
-                           : (a == INT64_MIN && b == -1) ? 0
-                                                         : (uint64_t)(a % b);
-                goto next;
-            }
-            case OP_REMU: {
-                uint64_t a = x[i->rs1], b = x[i->rs2];
-                x[i->rd] = b == 0 ? a : a % b;
-                goto next;
-            }
-            case OP_MULW: x[i->rd] = (uint64_t)(int64_t)(int32_t)(x[i->rs1] * x[i->rs2]); goto next;
-            case OP_DIVW: {
-                int32_t a = (int32_t)x[i->rs1], b = (int32_t)x[i->rs2];
-                int32_t r = b == 0 ? -1 : (a == INT32_MIN && b == -1) ? a : a / b;
-                x[i->rd] = (uint64_t)(int64_t)r;
-                goto next;
-            }
-            case OP_DIVUW: {
-                uint32_t a = (uint32_t)x[i->rs1], b = (uint32_t)x[i->rs2];
-                uint32_t r = b == 0 ? UINT32_MAX : a / b;
-                x[i->rd] = (uint64_t)(int64_t)(int32_t)r;
-                goto next;
-            }
-            case OP_REMW: {
-                int32_t a = (int32_t)x[i->rs1], b = (int32_t)x[i->rs2];
-                int32_t r = b == 0 ? a : (a == INT32_MIN && b == -1) ? 0 : a % b;
-                x[i->rd] = (uint64_t)(int64_t)r;
-                goto next;
-            }
-            case OP_REMUW: {
-                uint32_t a = (uint32_t)x[i->rs1], b = (uint32_t)x[i->rs2];
-                uint32_t r = b == 0 ? a : a % b;
-                x[i->rd] = (uint64_t)(int64_t)(int32_t)r;
-                goto next;
-            }
+            case OP_MULH:
+            case OP_MULHSU:
+            case OP_MULHU:
+            case OP_DIV:
+            case OP_DIVU:
+            case OP_REM:
+            case OP_REMU:
+            case OP_MULW:
+            case OP_DIVW:
+            case OP_DIVUW:
+            case OP_REMW:
+            case OP_REMUW: exec_muldiv(x, i); goto next;
 
             /* ---- A ---- */
             case OP_LR_W:
@@ -595,295 +972,13 @@ uint64_t hart_run(rv_hart *h, uint64_t n)
 
             /* Remaining: FP arithmetic and the bit-manipulation extensions. */
             if (i->op >= OP_FMADD_S && i->op <= OP_FCVT_D_S) {
-                if (!(h->mstatus & MSTATUS_FS))
+                if (exec_fp(h, i) < 0)
                     goto illegal;
-                int rm = i->rm == 7 ? (int)h->frm : i->rm;
-                uint32_t *ff = &h->fflags;
-                uint32_t fl0 = *ff;
-                const uint64_t *f = h->f;
-                int rd = i->rd;
-                switch (i->op) {
-                case OP_FMADD_S:
-                case OP_FMSUB_S:
-                case OP_FNMSUB_S:
-                case OP_FNMADD_S: {
-                    if (rm > 4)
-                        goto illegal;
-                    uint32_t a = fs_get(h, i->rs1), b = fs_get(h, i->rs2), c = fs_get(h, i->rs3);
-                    if (i->op == OP_FMSUB_S || i->op == OP_FNMADD_S)
-                        c ^= SIGN32;
-                    if (i->op == OP_FNMSUB_S || i->op == OP_FNMADD_S)
-                        a ^= SIGN32;
-                    fs_set(h, rd, f32_fma(a, b, c, rm, ff));
-                    break;
-                }
-                case OP_FMADD_D:
-                case OP_FMSUB_D:
-                case OP_FNMSUB_D:
-                case OP_FNMADD_D: {
-                    if (rm > 4)
-                        goto illegal;
-                    uint64_t a = f[i->rs1], b = f[i->rs2], c = f[i->rs3];
-                    if (i->op == OP_FMSUB_D || i->op == OP_FNMADD_D)
-                        c ^= SIGN64;
-                    if (i->op == OP_FNMSUB_D || i->op == OP_FNMADD_D)
-                        a ^= SIGN64;
-                    fd_set(h, rd, f64_fma(a, b, c, rm, ff));
-                    break;
-                }
-                case OP_FADD_S:
-                    if (rm > 4)
-                        goto illegal;
-                    fs_set(h, rd, f32_add(fs_get(h, i->rs1), fs_get(h, i->rs2), rm, ff));
-                    break;
-                case OP_FSUB_S:
-                    if (rm > 4)
-                        goto illegal;
-                    fs_set(h, rd, f32_sub(fs_get(h, i->rs1), fs_get(h, i->rs2), rm, ff));
-                    break;
-                case OP_FMUL_S:
-                    if (rm > 4)
-                        goto illegal;
-                    fs_set(h, rd, f32_mul(fs_get(h, i->rs1), fs_get(h, i->rs2), rm, ff));
-                    break;
-                case OP_FDIV_S:
-                    if (rm > 4)
-                        goto illegal;
-                    fs_set(h, rd, f32_div(fs_get(h, i->rs1), fs_get(h, i->rs2), rm, ff));
-                    break;
-                case OP_FSQRT_S:
-                    if (rm > 4)
-                        goto illegal;
-                    fs_set(h, rd, f32_sqrt(fs_get(h, i->rs1), rm, ff));
-                    break;
-                case OP_FADD_D:
-                    if (rm > 4)
-                        goto illegal;
-                    fd_set(h, rd, f64_add(f[i->rs1], f[i->rs2], rm, ff));
-                    break;
-                case OP_FSUB_D:
-                    if (rm > 4)
-                        goto illegal;
-                    fd_set(h, rd, f64_sub(f[i->rs1], f[i->rs2], rm, ff));
-                    break;
-                case OP_FMUL_D:
-                    if (rm > 4)
-                        goto illegal;
-                    fd_set(h, rd, f64_mul(f[i->rs1], f[i->rs2], rm, ff));
-                    break;
-                case OP_FDIV_D:
-                    if (rm > 4)
-                        goto illegal;
-                    fd_set(h, rd, f64_div(f[i->rs1], f[i->rs2], rm, ff));
-                    break;
-                case OP_FSQRT_D:
-                    if (rm > 4)
-                        goto illegal;
-                    fd_set(h, rd, f64_sqrt(f[i->rs1], rm, ff));
-                    break;
-                case OP_FSGNJ_S:
-                    fs_set(h, rd, (fs_get(h, i->rs1) & ~SIGN32) | (fs_get(h, i->rs2) & SIGN32));
-                    break;
-                case OP_FSGNJN_S:
-                    fs_set(h, rd, (fs_get(h, i->rs1) & ~SIGN32) | (~fs_get(h, i->rs2) & SIGN32));
-                    break;
-                case OP_FSGNJX_S:
-                    fs_set(h, rd, fs_get(h, i->rs1) ^ (fs_get(h, i->rs2) & SIGN32));
-                    break;
-                case OP_FSGNJ_D: fd_set(h, rd, (f[i->rs1] & ~SIGN64) | (f[i->rs2] & SIGN64)); break;
-                case OP_FSGNJN_D:
-                    fd_set(h, rd, (f[i->rs1] & ~SIGN64) | (~f[i->rs2] & SIGN64));
-                    break;
-                case OP_FSGNJX_D: fd_set(h, rd, f[i->rs1] ^ (f[i->rs2] & SIGN64)); break;
-                case OP_FMIN_S:
-                    fs_set(h, rd, f32_min(fs_get(h, i->rs1), fs_get(h, i->rs2), ff));
-                    break;
-                case OP_FMAX_S:
-                    fs_set(h, rd, f32_max(fs_get(h, i->rs1), fs_get(h, i->rs2), ff));
-                    break;
-                case OP_FMIN_D: fd_set(h, rd, f64_min(f[i->rs1], f[i->rs2], ff)); break;
-                case OP_FMAX_D: fd_set(h, rd, f64_max(f[i->rs1], f[i->rs2], ff)); break;
-                case OP_FCVT_W_S:
-                    if (rm > 4)
-                        goto illegal;
-                    x[rd] = (uint64_t)f32_to_i32(fs_get(h, i->rs1), rm, ff);
-                    break;
-                case OP_FCVT_WU_S:
-                    if (rm > 4)
-                        goto illegal;
-                    x[rd] = (uint64_t)f32_to_u32(fs_get(h, i->rs1), rm, ff);
-                    break;
-                case OP_FCVT_L_S:
-                    if (rm > 4)
-                        goto illegal;
-                    x[rd] = (uint64_t)f32_to_i64(fs_get(h, i->rs1), rm, ff);
-                    break;
-                case OP_FCVT_LU_S:
-                    if (rm > 4)
-                        goto illegal;
-                    x[rd] = f32_to_u64(fs_get(h, i->rs1), rm, ff);
-                    break;
-                case OP_FCVT_W_D:
-                    if (rm > 4)
-                        goto illegal;
-                    x[rd] = (uint64_t)f64_to_i32(f[i->rs1], rm, ff);
-                    break;
-                case OP_FCVT_WU_D:
-                    if (rm > 4)
-                        goto illegal;
-                    x[rd] = (uint64_t)f64_to_u32(f[i->rs1], rm, ff);
-                    break;
-                case OP_FCVT_L_D:
-                    if (rm > 4)
-                        goto illegal;
-                    x[rd] = (uint64_t)f64_to_i64(f[i->rs1], rm, ff);
-                    break;
-                case OP_FCVT_LU_D:
-                    if (rm > 4)
-                        goto illegal;
-                    x[rd] = f64_to_u64(f[i->rs1], rm, ff);
-                    break;
-                case OP_FMV_X_W: x[rd] = (uint64_t)(int64_t)(int32_t)(uint32_t)f[i->rs1]; break;
-                case OP_FMV_X_D: x[rd] = f[i->rs1]; break;
-                case OP_FEQ_S: x[rd] = f32_eq(fs_get(h, i->rs1), fs_get(h, i->rs2), ff); break;
-                case OP_FLT_S: x[rd] = f32_lt(fs_get(h, i->rs1), fs_get(h, i->rs2), ff); break;
-                case OP_FLE_S: x[rd] = f32_le(fs_get(h, i->rs1), fs_get(h, i->rs2), ff); break;
-                case OP_FEQ_D: x[rd] = f64_eq(f[i->rs1], f[i->rs2], ff); break;
-                case OP_FLT_D: x[rd] = f64_lt(f[i->rs1], f[i->rs2], ff); break;
-                case OP_FLE_D: x[rd] = f64_le(f[i->rs1], f[i->rs2], ff); break;
-                case OP_FCLASS_S: x[rd] = f32_classify(fs_get(h, i->rs1)); break;
-                case OP_FCLASS_D: x[rd] = f64_classify(f[i->rs1]); break;
-                case OP_FCVT_S_W:
-                    if (rm > 4)
-                        goto illegal;
-                    fs_set(h, rd, i32_to_f32((int32_t)x[i->rs1], rm, ff));
-                    break;
-                case OP_FCVT_S_WU:
-                    if (rm > 4)
-                        goto illegal;
-                    fs_set(h, rd, u32_to_f32((uint32_t)x[i->rs1], rm, ff));
-                    break;
-                case OP_FCVT_S_L:
-                    if (rm > 4)
-                        goto illegal;
-                    fs_set(h, rd, i64_to_f32((int64_t)x[i->rs1], rm, ff));
-                    break;
-                case OP_FCVT_S_LU:
-                    if (rm > 4)
-                        goto illegal;
-                    fs_set(h, rd, u64_to_f32(x[i->rs1], rm, ff));
-                    break;
-                case OP_FCVT_D_W:
-                    if (rm > 4)
-                        goto illegal;
-                    fd_set(h, rd, i32_to_f64((int32_t)x[i->rs1], rm, ff));
-                    break;
-                case OP_FCVT_D_WU:
-                    if (rm > 4)
-                        goto illegal;
-                    fd_set(h, rd, u32_to_f64((uint32_t)x[i->rs1], rm, ff));
-                    break;
-                case OP_FCVT_D_L:
-                    if (rm > 4)
-                        goto illegal;
-                    fd_set(h, rd, i64_to_f64((int64_t)x[i->rs1], rm, ff));
-                    break;
-                case OP_FCVT_D_LU:
-                    if (rm > 4)
-                        goto illegal;
-                    fd_set(h, rd, u64_to_f64(x[i->rs1], rm, ff));
-                    break;
-                case OP_FMV_W_X: fs_set(h, rd, (uint32_t)x[i->rs1]); break;
-                case OP_FMV_D_X: fd_set(h, rd, x[i->rs1]); break;
-                case OP_FCVT_S_D:
-                    if (rm > 4)
-                        goto illegal;
-                    fs_set(h, rd, f64_to_f32(f[i->rs1], rm, ff));
-                    break;
-                case OP_FCVT_D_S:
-                    if (rm > 4)
-                        goto illegal;
-                    fd_set(h, rd, f32_to_f64(fs_get(h, i->rs1), ff));
-                    break;
-                default: goto illegal;
-                }
-                if (*ff != fl0)
-                    fflags_touched(h);
                 goto next;
             }
-
-            switch (i->op) {
-            /* ---- Zba ---- */
-            case OP_ADD_UW: x[i->rd] = x[i->rs2] + (uint32_t)x[i->rs1]; goto next;
-            case OP_SH1ADD: x[i->rd] = x[i->rs2] + (x[i->rs1] << 1); goto next;
-            case OP_SH2ADD: x[i->rd] = x[i->rs2] + (x[i->rs1] << 2); goto next;
-            case OP_SH3ADD: x[i->rd] = x[i->rs2] + (x[i->rs1] << 3); goto next;
-            case OP_SH1ADD_UW:
-                x[i->rd] = x[i->rs2] + ((uint64_t)(uint32_t)x[i->rs1] << 1);
+            if (exec_bitmanip(x, i))
                 goto next;
-            case OP_SH2ADD_UW:
-                x[i->rd] = x[i->rs2] + ((uint64_t)(uint32_t)x[i->rs1] << 2);
-                goto next;
-            case OP_SH3ADD_UW:
-                x[i->rd] = x[i->rs2] + ((uint64_t)(uint32_t)x[i->rs1] << 3);
-                goto next;
-            case OP_SLLI_UW: x[i->rd] = (uint64_t)(uint32_t)x[i->rs1] << (i->imm & 63); goto next;
-            /* ---- Zbb ---- */
-            case OP_ANDN: x[i->rd] = x[i->rs1] & ~x[i->rs2]; goto next;
-            case OP_ORN: x[i->rd] = x[i->rs1] | ~x[i->rs2]; goto next;
-            case OP_XNOR: x[i->rd] = ~(x[i->rs1] ^ x[i->rs2]); goto next;
-            case OP_CLZ:
-                x[i->rd] = x[i->rs1] ? (uint64_t)__builtin_clzll(x[i->rs1]) : 64;
-                goto next;
-            case OP_CLZW:
-                x[i->rd] = (uint32_t)x[i->rs1] ? (uint64_t)__builtin_clz((uint32_t)x[i->rs1]) : 32;
-                goto next;
-            case OP_CTZ:
-                x[i->rd] = x[i->rs1] ? (uint64_t)__builtin_ctzll(x[i->rs1]) : 64;
-                goto next;
-            case OP_CTZW:
-                x[i->rd] = (uint32_t)x[i->rs1] ? (uint64_t)__builtin_ctz((uint32_t)x[i->rs1]) : 32;
-                goto next;
-            case OP_CPOP: x[i->rd] = (uint64_t)__builtin_popcountll(x[i->rs1]); goto next;
-            case OP_CPOPW: x[i->rd] = (uint64_t)__builtin_popcount((uint32_t)x[i->rs1]); goto next;
-            case OP_MAX:
-                x[i->rd] = (int64_t)x[i->rs1] > (int64_t)x[i->rs2] ? x[i->rs1] : x[i->rs2];
-                goto next;
-            case OP_MAXU: x[i->rd] = x[i->rs1] > x[i->rs2] ? x[i->rs1] : x[i->rs2]; goto next;
-            case OP_MIN:
-                x[i->rd] = (int64_t)x[i->rs1] < (int64_t)x[i->rs2] ? x[i->rs1] : x[i->rs2];
-                goto next;
-            case OP_MINU: x[i->rd] = x[i->rs1] < x[i->rs2] ? x[i->rs1] : x[i->rs2]; goto next;
-            case OP_SEXT_B: x[i->rd] = (uint64_t)(int64_t)(int8_t)x[i->rs1]; goto next;
-            case OP_SEXT_H: x[i->rd] = (uint64_t)(int64_t)(int16_t)x[i->rs1]; goto next;
-            case OP_ZEXT_H: x[i->rd] = (uint16_t)x[i->rs1]; goto next;
-            case OP_ROL: x[i->rd] = rol64(x[i->rs1], (unsigned)x[i->rs2]); goto next;
-            case OP_ROR: x[i->rd] = ror64(x[i->rs1], (unsigned)x[i->rs2]); goto next;
-            case OP_RORI: x[i->rd] = ror64(x[i->rs1], (unsigned)i->imm); goto next;
-            case OP_ROLW:
-                x[i->rd] =
-                    (uint64_t)(int64_t)(int32_t)rol32((uint32_t)x[i->rs1], (unsigned)x[i->rs2]);
-                goto next;
-            case OP_RORW:
-                x[i->rd] =
-                    (uint64_t)(int64_t)(int32_t)ror32((uint32_t)x[i->rs1], (unsigned)x[i->rs2]);
-                goto next;
-            case OP_RORIW:
-                x[i->rd] = (uint64_t)(int64_t)(int32_t)ror32((uint32_t)x[i->rs1], (unsigned)i->imm);
-                goto next;
-            case OP_ORC_B: x[i->rd] = orc_b(x[i->rs1]); goto next;
-            case OP_REV8: x[i->rd] = __builtin_bswap64(x[i->rs1]); goto next;
-            /* ---- Zbs ---- */
-            case OP_BCLR: x[i->rd] = x[i->rs1] & ~(1ull << (x[i->rs2] & 63)); goto next;
-            case OP_BCLRI: x[i->rd] = x[i->rs1] & ~(1ull << (i->imm & 63)); goto next;
-            case OP_BEXT: x[i->rd] = (x[i->rs1] >> (x[i->rs2] & 63)) & 1; goto next;
-            case OP_BEXTI: x[i->rd] = (x[i->rs1] >> (i->imm & 63)) & 1; goto next;
-            case OP_BINV: x[i->rd] = x[i->rs1] ^ (1ull << (x[i->rs2] & 63)); goto next;
-            case OP_BINVI: x[i->rd] = x[i->rs1] ^ (1ull << (i->imm & 63)); goto next;
-            case OP_BSET: x[i->rd] = x[i->rs1] | (1ull << (x[i->rs2] & 63)); goto next;
-            case OP_BSETI: x[i->rd] = x[i->rs1] | (1ull << (i->imm & 63)); goto next;
-            default: goto illegal;
-            }
+            goto illegal;
 
         load_done:
             if (lr < 0)

@@ -14,23 +14,59 @@
 
 /* ---- CSR numbers (privileged spec 1.12, chapter 2 tables) ---- */
 enum {
-    CSR_FFLAGS = 0x001, CSR_FRM = 0x002, CSR_FCSR = 0x003,
-    CSR_CYCLE = 0xC00, CSR_TIME = 0xC01, CSR_INSTRET = 0xC02,
-    CSR_HPMCOUNTER3 = 0xC03, CSR_HPMCOUNTER31 = 0xC1F,
-    CSR_SSTATUS = 0x100, CSR_SIE = 0x104, CSR_STVEC = 0x105, CSR_SCOUNTEREN = 0x106,
-    CSR_SENVCFG = 0x10A, CSR_SSCRATCH = 0x140, CSR_SEPC = 0x141, CSR_SCAUSE = 0x142,
-    CSR_STVAL = 0x143, CSR_SIP = 0x144, CSR_STIMECMP = 0x14D, CSR_SATP = 0x180,
-    CSR_MVENDORID = 0xF11, CSR_MARCHID = 0xF12, CSR_MIMPID = 0xF13, CSR_MHARTID = 0xF14,
+    CSR_FFLAGS = 0x001,
+    CSR_FRM = 0x002,
+    CSR_FCSR = 0x003,
+    CSR_CYCLE = 0xC00,
+    CSR_TIME = 0xC01,
+    CSR_INSTRET = 0xC02,
+    CSR_HPMCOUNTER3 = 0xC03,
+    CSR_HPMCOUNTER31 = 0xC1F,
+    CSR_SSTATUS = 0x100,
+    CSR_SIE = 0x104,
+    CSR_STVEC = 0x105,
+    CSR_SCOUNTEREN = 0x106,
+    CSR_SENVCFG = 0x10A,
+    CSR_SSCRATCH = 0x140,
+    CSR_SEPC = 0x141,
+    CSR_SCAUSE = 0x142,
+    CSR_STVAL = 0x143,
+    CSR_SIP = 0x144,
+    CSR_STIMECMP = 0x14D,
+    CSR_SATP = 0x180,
+    CSR_MVENDORID = 0xF11,
+    CSR_MARCHID = 0xF12,
+    CSR_MIMPID = 0xF13,
+    CSR_MHARTID = 0xF14,
     CSR_MCONFIGPTR = 0xF15,
-    CSR_MSTATUS = 0x300, CSR_MISA = 0x301, CSR_MEDELEG = 0x302, CSR_MIDELEG = 0x303,
-    CSR_MIE = 0x304, CSR_MTVEC = 0x305, CSR_MCOUNTEREN = 0x306, CSR_MENVCFG = 0x30A,
-    CSR_MCOUNTINHIBIT = 0x320, CSR_MHPMEVENT3 = 0x323, CSR_MHPMEVENT31 = 0x33F,
-    CSR_MSCRATCH = 0x340, CSR_MEPC = 0x341, CSR_MCAUSE = 0x342, CSR_MTVAL = 0x343,
+    CSR_MSTATUS = 0x300,
+    CSR_MISA = 0x301,
+    CSR_MEDELEG = 0x302,
+    CSR_MIDELEG = 0x303,
+    CSR_MIE = 0x304,
+    CSR_MTVEC = 0x305,
+    CSR_MCOUNTEREN = 0x306,
+    CSR_MENVCFG = 0x30A,
+    CSR_MCOUNTINHIBIT = 0x320,
+    CSR_MHPMEVENT3 = 0x323,
+    CSR_MHPMEVENT31 = 0x33F,
+    CSR_MSCRATCH = 0x340,
+    CSR_MEPC = 0x341,
+    CSR_MCAUSE = 0x342,
+    CSR_MTVAL = 0x343,
     CSR_MIP = 0x344,
-    CSR_PMPCFG0 = 0x3A0, CSR_PMPCFG15 = 0x3AF, CSR_PMPADDR0 = 0x3B0, CSR_PMPADDR63 = 0x3EF,
-    CSR_TSELECT = 0x7A0, CSR_TDATA1 = 0x7A1, CSR_TDATA2 = 0x7A2, CSR_TDATA3 = 0x7A3,
+    CSR_PMPCFG0 = 0x3A0,
+    CSR_PMPCFG15 = 0x3AF,
+    CSR_PMPADDR0 = 0x3B0,
+    CSR_PMPADDR63 = 0x3EF,
+    CSR_TSELECT = 0x7A0,
+    CSR_TDATA1 = 0x7A1,
+    CSR_TDATA2 = 0x7A2,
+    CSR_TDATA3 = 0x7A3,
     CSR_TINFO = 0x7A4,
-    CSR_MCYCLE = 0xB00, CSR_MINSTRET = 0xB02, CSR_MHPMCOUNTER3 = 0xB03,
+    CSR_MCYCLE = 0xB00,
+    CSR_MINSTRET = 0xB02,
+    CSR_MHPMCOUNTER3 = 0xB03,
     CSR_MHPMCOUNTER31 = 0xB1F,
 };
 
@@ -65,10 +101,20 @@ enum { IRQ_SSI = 1, IRQ_MSI = 3, IRQ_STI = 5, IRQ_MTI = 7, IRQ_SEI = 9, IRQ_MEI 
 
 /* exception causes */
 enum {
-    EXC_INSN_MISALIGNED = 0, EXC_INSN_ACCESS = 1, EXC_ILLEGAL = 2, EXC_BREAKPOINT = 3,
-    EXC_LOAD_MISALIGNED = 4, EXC_LOAD_ACCESS = 5, EXC_STORE_MISALIGNED = 6,
-    EXC_STORE_ACCESS = 7, EXC_ECALL_U = 8, EXC_ECALL_S = 9, EXC_ECALL_M = 11,
-    EXC_INSN_PAGE = 12, EXC_LOAD_PAGE = 13, EXC_STORE_PAGE = 15,
+    EXC_INSN_MISALIGNED = 0,
+    EXC_INSN_ACCESS = 1,
+    EXC_ILLEGAL = 2,
+    EXC_BREAKPOINT = 3,
+    EXC_LOAD_MISALIGNED = 4,
+    EXC_LOAD_ACCESS = 5,
+    EXC_STORE_MISALIGNED = 6,
+    EXC_STORE_ACCESS = 7,
+    EXC_ECALL_U = 8,
+    EXC_ECALL_S = 9,
+    EXC_ECALL_M = 11,
+    EXC_INSN_PAGE = 12,
+    EXC_LOAD_PAGE = 13,
+    EXC_STORE_PAGE = 15,
 };
 #define CAUSE_INTERRUPT (1ull << 63)
 
@@ -92,8 +138,12 @@ typedef struct rv_insn {
  * the fetch path (the second catches the pc after a 32-bit instruction
  * that straddles the page end). */
 typedef struct rv_dpage {
-    uint64_t pa; /* physical page address, or UINT64_MAX when free */
+    uint64_t pa;     /* physical page address, or UINT64_MAX when free */
     uint32_t writes; /* stores that hit decoded slots since decoding */
+    /* translated blocks (jit.h): entry per slot, and the byte range of the
+     * page their instructions cover (lo >= hi: none) */
+    uint32_t *jit_tab;
+    uint16_t jit_lo, jit_hi;
     rv_insn insn[RV_PAGE_SLOTS + 2];
 } rv_dpage;
 
@@ -113,6 +163,7 @@ typedef struct rv_ftlb_entry {
 } rv_ftlb_entry;
 
 typedef struct rv_bus rv_bus;
+typedef struct rv_jit rv_jit;
 
 typedef struct rv_hart {
     /* --- architectural state (snapshot) --- */
@@ -121,11 +172,11 @@ typedef struct rv_hart {
     uint64_t pc;
     int priv;
     uint32_t fflags, frm;
-    uint64_t mstatus, misa, medeleg, mideleg, mie, mip_sw, mtvec, mscratch, mepc, mcause,
-        mtval, mcounteren, menvcfg, mcountinhibit;
+    uint64_t mstatus, misa, medeleg, mideleg, mie, mip_sw, mtvec, mscratch, mepc, mcause, mtval,
+        mcounteren, menvcfg, mcountinhibit;
     uint64_t stvec, sscratch, sepc, scause, stval, scounteren, senvcfg, satp, stimecmp;
     uint64_t mhartid;
-    uint64_t instret;      /* retired instructions (cycle == instret here) */
+    uint64_t instret;                  /* retired instructions (cycle == instret here) */
     uint64_t mcycle_off, minstret_off; /* written values minus instret */
     uint8_t pmpcfg[16];
     uint64_t pmpaddr[16];
@@ -142,6 +193,10 @@ typedef struct rv_hart {
     int fctx, dctx;  /* current TLB contexts for fetch and data */
     bool pmp_active; /* any PMP entry configured: M accesses check locked ones */
     bool slice_end;  /* set by anything that must end the current block */
+    /* for translated code: the current contexts' TLBs, the budget left */
+    rv_tlb_entry *jit_dtlb;
+    rv_ftlb_entry *jit_ftlb;
+    int64_t jit_left;
     rv_tlb_entry tlb_load[TCTX_N][RV_TLB_SIZE];
     rv_tlb_entry tlb_store[TCTX_N][RV_TLB_SIZE];
     rv_ftlb_entry tlb_fetch[TCTX_N][RV_TLB_SIZE];
@@ -168,6 +223,7 @@ struct rv_bus {
     rv_dpage *dpages;
     uint32_t ndpages, dpage_next; /* pool size, clock hand for eviction */
     uint32_t dpage_used;
+    rv_jit *jit; /* NULL: interpret only */
 
     /* test mode */
     uint64_t tohost_pa; /* 0 = none */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hart.h"
+#include "jit.h"
 #include "ops.h"
 
 #define PTE_V (1u << 0)
@@ -45,6 +46,8 @@ bool bus_init(rv_bus *b, uint8_t *ram, uint64_t ram_base, uint64_t ram_size)
 
 void bus_free(rv_bus *b)
 {
+    for (uint32_t i = 0; b->dpages && i < b->ndpages; i++)
+        free(b->dpages[i].jit_tab);
     free(b->page_code);
     free(b->page_watch);
     free(b->dpages);
@@ -111,6 +114,7 @@ static void dpage_clear(rv_dpage *p)
     p->insn[RV_PAGE_SLOTS].op = OP_PAGE_END;
     p->insn[RV_PAGE_SLOTS + 1].op = OP_PAGE_END;
     p->writes = 0;
+    jit_page_clear(p);
 }
 
 static void dpage_release(rv_bus *b, uint32_t idx)
@@ -120,6 +124,7 @@ static void dpage_release(rv_bus *b, uint32_t idx)
     if (ci >= 0)
         b->page_code[ci] = 0;
     p->pa = UINT64_MAX;
+    jit_page_clear(p);
     flush_all_fetch(b);
 }
 
@@ -135,8 +140,10 @@ static rv_dpage *dpage_get(rv_bus *b, uint64_t pa)
         b->dpages = malloc((size_t)b->ndpages * sizeof(rv_dpage));
         if (!b->dpages)
             return NULL;
-        for (uint32_t i = 0; i < b->ndpages; i++)
+        for (uint32_t i = 0; i < b->ndpages; i++) {
             b->dpages[i].pa = UINT64_MAX;
+            b->dpages[i].jit_tab = NULL;
+        }
     }
     uint32_t idx;
     if (b->dpage_used < b->ndpages) {
@@ -176,6 +183,7 @@ static bool code_written(rv_bus *b, uint64_t pa, uint64_t len)
     uint64_t first = off >= 2 ? (off - 2) / 2 : 0;
     for (uint64_t s = first; s * 2 < end; s++)
         p->insn[s].op = OP_DECODE;
+    jit_page_written(p, first * 2, end - first * 2);
     if (++p->writes > DPAGE_WRITE_LIMIT)
         dpage_release(b, idx);
     return true;
