@@ -884,17 +884,11 @@ uint64_t machine_instret(const rv_machine *m)
     return t;
 }
 
-bool machine_jit_stats(const rv_machine *m, uint64_t *blocks, uint64_t *insns, uint64_t *flushes,
-                       uint64_t *code_bytes)
+bool machine_jit_stats(const rv_machine *m, rv_jit_stats *st)
 {
     if (!m->bus.jit)
         return false;
-    rv_jit_stats st;
-    jit_stats(m->bus.jit, &st);
-    *blocks = st.blocks;
-    *insns = st.insns;
-    *flushes = st.flushes;
-    *code_bytes = st.code_bytes;
+    jit_stats(m->bus.jit, st);
     return true;
 }
 

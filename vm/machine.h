@@ -16,6 +16,8 @@
 
 #include "host.h"
 
+typedef struct rv_jit_stats rv_jit_stats; /* cpu/jit.h */
+
 #define RV_MAX_HARTS 8
 #define RV_VIRTIO_SLOTS 8
 
@@ -80,8 +82,7 @@ uint64_t machine_hart_pc(const rv_machine *m, int hart);
 const uint64_t *machine_hart_regs(const rv_machine *m, int hart);
 uint64_t machine_instret(const rv_machine *m); /* total over harts */
 /* The translator's counters; false when the machine interprets only. */
-bool machine_jit_stats(const rv_machine *m, uint64_t *blocks, uint64_t *insns, uint64_t *flushes,
-                       uint64_t *code_bytes);
+bool machine_jit_stats(const rv_machine *m, rv_jit_stats *st);
 /* Test mode: true when the kernel has a tohost symbol. */
 bool machine_test_mode(const rv_machine *m);
 

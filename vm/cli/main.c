@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu/jit.h"
 #include "disk_file.h"
 #include "disk_overlay.h"
 #include "machine.h"
@@ -605,13 +606,13 @@ int main(int argc, char **argv)
         double secs = (double)(host_now(NULL) - t_start) / 1e9;
         fprintf(stderr, "riscv-vm: instructions: %llu, %.3f s, %.1f MIPS\n",
                 (unsigned long long)total, secs, secs > 0 ? (double)total / secs / 1e6 : 0.0);
-        uint64_t jb, ji, jf, jc;
-        if (machine_jit_stats(m, &jb, &ji, &jf, &jc))
+        rv_jit_stats js;
+        if (machine_jit_stats(m, &js))
             fprintf(stderr,
                     "riscv-vm: translated: %llu blocks, %llu instructions, %llu KiB of code, "
                     "%llu resets\n",
-                    (unsigned long long)jb, (unsigned long long)ji, (unsigned long long)(jc >> 10),
-                    (unsigned long long)jf);
+                    (unsigned long long)js.blocks, (unsigned long long)js.insns,
+                    (unsigned long long)(js.code_bytes >> 10), (unsigned long long)js.flushes);
         else
             fprintf(stderr, "riscv-vm: translated: none (interpreter only)\n");
     }

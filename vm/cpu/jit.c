@@ -95,7 +95,7 @@ static bool translatable(int op)
     }
 }
 
-static bool ends_block(int op)
+bool jit_ends_block(int op)
 {
     return op == OP_JAL || op == OP_JALR || (op >= OP_BEQ && op <= OP_BGEU);
 }
@@ -119,7 +119,7 @@ static uint32_t compile(rv_jit *j, rv_hart *h, rv_dpage *p, uint64_t pc)
         ins[n].off = (uint16_t)off;
         n++;
         off += d->len;
-        if (ends_block(d->op))
+        if (jit_ends_block(d->op))
             break;
     }
     uint32_t slot = (uint32_t)(start >> 1);

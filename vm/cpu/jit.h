@@ -83,6 +83,9 @@ typedef struct jit_ins {
 
 enum { JIT_MAX_INSNS = 64 };
 
+/* A jump or branch: the last instruction of its block. */
+bool jit_ends_block(int op);
+
 struct rv_jit {
     rv_jit_mem mem;
     uint8_t *base;

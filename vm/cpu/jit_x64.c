@@ -379,7 +379,7 @@ typedef struct blk {
     int n;
     const uint32_t *tab;
     size_t entry;
-    cold cold[2 * JIT_MAX_INSNS + 1];
+    cold cold[2 * JIT_MAX_INSNS + 1]; /* at most two per instruction, and the budget's */
     int ncold;
     uint64_t copy[JIT_MAX_INSNS]; /* host address of instruction copies */
 } blk;
@@ -818,7 +818,6 @@ static void emit_cold(blk *c, const cold *cd)
 
 uint32_t jit_backend_block(rv_jit *j, const jit_ins *ins, int n, const uint32_t *tab)
 {
-    static const size_t max_cold = sizeof(((blk *)0)->cold) / sizeof(cold);
     blk c;
     c.b = (xb){j->base, j->used, j->size, false};
     c.j = j;
@@ -847,10 +846,9 @@ uint32_t jit_backend_block(rv_jit *j, const jit_ins *ins, int n, const uint32_t 
     for (int k = 0; k < n; k++)
         emit_insn(&c, k);
     const jit_ins *last = &ins[n - 1];
-    int lop = last->i.op;
-    if (!(lop == OP_JAL || lop == OP_JALR || (lop >= OP_BEQ && lop <= OP_BGEU)))
+    if (!jit_ends_block(last->i.op))
         chain(&c, (int64_t)last->off + last->i.len);
-    for (int q = 0; q < c.ncold && (size_t)q < max_cold; q++)
+    for (int q = 0; q < c.ncold; q++)
         emit_cold(&c, &c.cold[q]);
     if (c.b.full)
         return 0;
