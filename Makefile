@@ -18,7 +18,7 @@ OPT ?= -O2 -g
 CORE_CFLAGS := $(CSTD) $(WARN) -Ivm
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-CORE_SRCS := $(sort $(wildcard vm/*.c vm/cpu/*.c vm/devices/*.c))
+CORE_SRCS := $(sort $(wildcard vm/*.c vm/cpu/*.c vm/devices/*.c vm/disk/*.c))
 CLI_SRCS := $(sort $(wildcard vm/cli/*.c))
 CLI_LIBS := -lfdt -lpthread -lm
 CLI_EXTRA_CFLAGS :=
