@@ -58,6 +58,16 @@ int main(int argc, char **argv)
     rv_blockdev b = disk_overlay_blockdev(d);
     size_t size = (size_t)b.size;
     if (!strcmp(argv[1], "open")) { disk_overlay_close(d); return 0; }
+    if (!strcmp(argv[1], "rewrite")) { /* one chunk rewritten and flushed 50 times */
+        static uint8_t c[65536];
+        for (int k = 0; k < 50; k++) {
+            memset(c, k + 1, sizeof c);
+            if (io(&b, RV_BLK_WRITE, 65536, c, sizeof c) || io(&b, RV_BLK_FLUSH, 0, c, 0)) return 6;
+        }
+        if (io(&b, RV_BLK_READ, 65536, c, sizeof c) || c[0] != 50 || c[65535] != 50) return 7;
+        disk_overlay_close(d);
+        return 0;
+    }
     uint8_t *disk = malloc(size), *m = malloc(size), *x = malloc(size);
     if (io(&b, RV_BLK_READ, 0, disk, size)) return 4;
     if (!strcmp(argv[1], "dump")) {
@@ -116,7 +126,7 @@ EOF
 
 H=$OUT/overlay-harness
 if ! $CC -std=c11 -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined -Ivm -Ivm/cli \
-    "$OUT/harness.c" vm/cli/disk_overlay.c -o "$H" 2>"$OUT/cc.log"; then
+    "$OUT/harness.c" vm/cli/disk_overlay.c vm/disk/cow.c -o "$H" 2>"$OUT/cc.log"; then
     fail "overlay: harness builds" "$(head -c 300 "$OUT/cc.log")"
     echo "overlay: $fails failed"
     exit 1
@@ -159,6 +169,19 @@ if "$H" model "$B2" "$OUT/big.ovl" "$OUT/big.model" 6 >"$OUT/run.log" 2>&1; then
     fi
 else
     fail "overlay: sparse" "$(head -c 300 "$OUT/run.log")"
+fi
+
+# Rewriting one chunk reuses slots: the file does not grow with every flush.
+rm -f "$OUT/rw.ovl"
+if "$H" rewrite "$B" "$OUT/rw.ovl" >"$OUT/run.log" 2>&1; then
+    sz=$(stat -c %s "$OUT/rw.ovl")
+    if [ "$sz" -le $((8192 + 3 * 65536)) ]; then
+        pass "overlay: 50 flushed rewrites of one chunk reuse slots ($sz bytes)"
+    else
+        fail "overlay: 50 flushed rewrites of one chunk reuse slots" "$sz bytes"
+    fi
+else
+    fail "overlay: 50 flushed rewrites of one chunk reuse slots" "$(head -c 300 "$OUT/run.log")"
 fi
 
 # A process killed after a flush and more writes: reopening works, and each

@@ -1,4 +1,8 @@
-/* Copy-on-write overlay over a read-only base image (see disk_overlay.h).
+/* The CLI's store for the copy-on-write disk engine (vm/disk/cow.c): the
+ * base is a read-only file, the overlay a file of chunk slots. The engine
+ * owns the overlay's logic (request order, merging partial writes, what is
+ * dirty, when to commit, flush ordering); this file only loads chunks and
+ * makes commits durable, at once, inside submit().
  *
  * Overlay file layout (little-endian):
  *
@@ -7,22 +11,21 @@
  *           u64 chunk count, u64 index offset, u64 data offset
  *   4096    index: one u32 per chunk, 0 = the chunk is the base's,
  *           n = the chunk lives in data slot n-1
- *   data    slots of one chunk each, allocated in the order chunks are
- *           first written
+ *   data    slots of one chunk each
  *
- * Crash safety. A chunk written for the first time gets a new slot past
- * every slot the on-disk index names, and its whole content (the base's,
- * merged with the write) is written there; its index entry changes in
- * memory only. A flush first makes those slots durable (fdatasync), then
- * writes the changed index pages and syncs again. So an index entry on disk
- * only ever goes from 0 to a slot whose data is already durable, and a
- * crash at any point leaves a consistent overlay: chunks first written since
- * the last flush are simply absent (their slots are reused), and rewrites of
- * chunks that already had a slot behave as writes to a raw disk image that
- * were never flushed. Entries are 4-byte aligned inside 512-byte sectors, so
- * even a torn index page write leaves each entry old or new. */
+ * A commit never writes a slot the on-disk index may name: every chunk of
+ * it goes to a free slot, those are made durable (fdatasync), and only then
+ * are the changed index pages written (and synced again for a strict,
+ * flushing commit). So an index entry on disk only ever names a slot whose
+ * data is durable, each chunk is its old or its new content after a crash,
+ * and the file is never inconsistent. The slot a chunk's old content used
+ * is reused only after the index no longer naming it is durable. Entries
+ * are 4-byte aligned inside 512-byte sectors, so even a torn index page
+ * write leaves each entry old or new. */
 #define _GNU_SOURCE
 #include "disk_overlay.h"
+
+#include "disk/cow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,12 +52,13 @@ struct disk_overlay {
     bool readonly;
     uint64_t size, base_size, nchunks;
     uint64_t index_off, data_off;
-    uint32_t *index;      /* current (in memory) index, entries = slot + 1 */
-    uint8_t *page_dirty;  /* index pages changed since the last flush */
+    uint32_t *index;     /* current index, entries = slot + 1 */
+    uint8_t *page_dirty; /* index pages changed and not yet written */
     uint64_t npages;
-    uint32_t next_slot;   /* slots in use: 0 .. next_slot-1 */
-    bool slots_pending;   /* new slots written since the last flush */
-    uint8_t *buf;         /* one chunk */
+    uint32_t next_slot;                       /* slots 0 .. next_slot-1 exist */
+    uint32_t *free_slots, nfree, cap_free;    /* reusable now */
+    uint32_t *later_slots, nlater, cap_later; /* reusable after the next sync */
+    rv_cow *cow;
     char path[512];
 };
 
@@ -126,73 +130,46 @@ static bool fingerprint(int fd, uint64_t size, uint64_t *out)
     return true;
 }
 
-/* Reads the current content of part of chunk c into dst. */
-static bool chunk_read(disk_overlay *d, uint64_t c, uint32_t within, uint8_t *dst, uint32_t len)
+static bool push_slot(uint32_t **v, uint32_t *n, uint32_t *cap, uint32_t slot)
 {
-    uint32_t e = d->index[c];
-    if (e)
-        return pread_all(d->ov_fd, dst, len, d->data_off + (uint64_t)(e - 1) * OVL_CHUNK + within);
-    uint64_t off = c * OVL_CHUNK + within;
-    if (off >= d->base_size) {
-        memset(dst, 0, len);
-        return true;
-    }
-    return pread_all(d->base_fd, dst, len, off); /* zero past the base's end */
-}
-
-static bool chunk_write(disk_overlay *d, uint64_t c, uint32_t within, const uint8_t *src, uint32_t len)
-{
-    uint32_t e = d->index[c];
-    if (e)
-        return pwrite_all(d->ov_fd, src, len, d->data_off + (uint64_t)(e - 1) * OVL_CHUNK + within);
-    /* First write to this chunk: a fresh slot holding the whole chunk. */
-    if (d->next_slot == UINT32_MAX)
-        return false;
-    if (within != 0 || len != OVL_CHUNK) {
-        if (!chunk_read(d, c, 0, d->buf, OVL_CHUNK))
+    if (*n == *cap) {
+        uint32_t c = *cap ? 2 * *cap : 64;
+        uint32_t *p = realloc(*v, c * sizeof *p);
+        if (!p)
             return false;
+        *v = p;
+        *cap = c;
     }
-    memcpy(d->buf + within, src, len);
-    uint32_t slot = d->next_slot;
-    if (!pwrite_all(d->ov_fd, d->buf, OVL_CHUNK, d->data_off + (uint64_t)slot * OVL_CHUNK))
-        return false;
-    d->next_slot++;
-    d->index[c] = slot + 1;
-    d->page_dirty[c / OVL_ENTRIES_PER_PAGE] = 1;
-    d->slots_pending = true;
+    (*v)[(*n)++] = slot;
     return true;
 }
 
-static int do_rw(disk_overlay *d, bool write, const rv_iovec *iov, int iovcnt, uint64_t off)
+static bool take_slot(disk_overlay *d, uint32_t *slot)
 {
-    for (int i = 0; i < iovcnt; i++) {
-        uint8_t *p = iov[i].base;
-        size_t left = iov[i].len;
-        while (left > 0) {
-            uint64_t c = off / OVL_CHUNK;
-            uint32_t within = (uint32_t)(off % OVL_CHUNK);
-            uint32_t n = OVL_CHUNK - within;
-            if (n > left)
-                n = (uint32_t)left;
-            bool ok = write ? chunk_write(d, c, within, p, n) : chunk_read(d, c, within, p, n);
-            if (!ok)
-                return RV_BLK_IOERR;
-            p += n;
-            left -= n;
-            off += n;
-        }
+    if (d->nfree) {
+        *slot = d->free_slots[--d->nfree];
+        return true;
     }
-    return RV_BLK_OK;
+    if (d->next_slot == UINT32_MAX - 1)
+        return false;
+    *slot = d->next_slot++;
+    return true;
 }
 
-static int do_flush(disk_overlay *d)
+/* Everything written before is durable: slots freed before it are free. */
+static bool sync_file(disk_overlay *d)
 {
-    if (d->readonly)
-        return RV_BLK_OK;
-    if (fdatasync(d->ov_fd) != 0) /* new slots (and in-place rewrites) first */
-        return RV_BLK_IOERR;
-    if (!d->slots_pending)
-        return RV_BLK_OK;
+    if (fdatasync(d->ov_fd) != 0)
+        return false;
+    for (uint32_t i = 0; i < d->nlater; i++)
+        if (!push_slot(&d->free_slots, &d->nfree, &d->cap_free, d->later_slots[i]))
+            break; /* no memory: the slot is only lost until the next open */
+    d->nlater = 0;
+    return true;
+}
+
+static bool write_index(disk_overlay *d)
+{
     uint8_t page[OVL_PAGE];
     for (uint64_t pg = 0; pg < d->npages; pg++) {
         if (!d->page_dirty[pg])
@@ -202,36 +179,100 @@ static int do_flush(disk_overlay *d)
         for (uint64_t k = 0; k < OVL_ENTRIES_PER_PAGE && first + k < d->nchunks; k++)
             put_le(page + 4 * k, d->index[first + k], 4);
         if (!pwrite_all(d->ov_fd, page, OVL_PAGE, d->index_off + pg * OVL_PAGE))
-            return RV_BLK_IOERR;
+            return false;
+        d->page_dirty[pg] = 0;
     }
-    if (fdatasync(d->ov_fd) != 0)
-        return RV_BLK_IOERR;
-    memset(d->page_dirty, 0, d->npages);
-    d->slots_pending = false;
-    return RV_BLK_OK;
+    return true;
+}
+
+static int commit(disk_overlay *d, const rv_cow_io *io)
+{
+    if (d->readonly)
+        return 1;
+    uint32_t *slots = malloc((io->n ? io->n : 1) * sizeof *slots);
+    uint32_t *old = malloc((io->n ? io->n : 1) * sizeof *old);
+    uint32_t got = 0;
+    int status = 1;
+    if (!slots || !old)
+        goto out;
+    /* 1. The data, in free slots, durable. */
+    for (; got < io->n; got++) {
+        if (!take_slot(d, &slots[got]))
+            goto undo_slots;
+        if (!pwrite_all(d->ov_fd, io->data[got], OVL_CHUNK,
+                        d->data_off + (uint64_t)slots[got] * OVL_CHUNK)) {
+            got++;
+            goto undo_slots;
+        }
+    }
+    if (io->n && !sync_file(d))
+        goto undo_slots;
+    /* 2. The index names them; the old slots are free once that is durable. */
+    for (uint32_t k = 0; k < io->n; k++) {
+        uint32_t c = io->chunks[k];
+        old[k] = d->index[c];
+        d->index[c] = slots[k] + 1;
+        d->page_dirty[c / OVL_ENTRIES_PER_PAGE] = 1;
+    }
+    if (!write_index(d) || (io->strict && !sync_file(d))) {
+        /* The pages on disk may hold old or new entries: keep both the old
+         * and the new slots out of use, and rewrite the pages next time. */
+        for (uint32_t k = 0; k < io->n; k++) {
+            d->index[io->chunks[k]] = old[k];
+            d->page_dirty[io->chunks[k] / OVL_ENTRIES_PER_PAGE] = 1;
+        }
+        goto out;
+    }
+    for (uint32_t k = 0; k < io->n; k++)
+        if (old[k])
+            push_slot(&d->later_slots, &d->nlater, &d->cap_later, old[k] - 1);
+    status = 0;
+    goto out;
+undo_slots:
+    for (uint32_t k = 0; k < got; k++)
+        push_slot(&d->free_slots, &d->nfree, &d->cap_free, slots[k]);
+out:
+    free(slots);
+    free(old);
+    return status;
+}
+
+static int load(disk_overlay *d, const rv_cow_io *io)
+{
+    uint64_t off;
+    int fd;
+    if (io->kind == RV_COW_IO_LOAD) {
+        uint32_t e = d->index[io->chunk];
+        if (!e)
+            return 1;
+        fd = d->ov_fd;
+        off = d->data_off + (uint64_t)(e - 1) * OVL_CHUNK;
+    } else {
+        fd = d->base_fd;
+        off = (uint64_t)io->chunk * OVL_CHUNK;
+        if (off >= d->base_size) {
+            memset(io->buf, 0, OVL_CHUNK);
+            return 0;
+        }
+    }
+    return pread_all(fd, io->buf, OVL_CHUNK, off) ? 0 : 1; /* zeros past the end */
+}
+
+/* Answers everything the engine asked for; answers may ask for more. */
+static void serve(disk_overlay *d)
+{
+    rv_cow_io io;
+    while (rv_cow_next_io(d->cow, &io)) {
+        int status = io.kind == RV_COW_IO_COMMIT ? commit(d, &io) : load(d, &io);
+        rv_cow_io_done(d->cow, io.id, status);
+    }
 }
 
 static void ovl_submit(void *opaque, rv_blk_req *req)
 {
     disk_overlay *d = opaque;
-    int status;
-    uint64_t total = 0;
-    for (int i = 0; i < req->iovcnt; i++)
-        total += req->iov[i].len;
-    switch (req->type) {
-    case RV_BLK_READ:
-    case RV_BLK_WRITE:
-        if (req->offset > d->size || total > d->size - req->offset)
-            status = RV_BLK_IOERR;
-        else if (req->type == RV_BLK_WRITE && d->readonly)
-            status = RV_BLK_IOERR;
-        else
-            status = do_rw(d, req->type == RV_BLK_WRITE, req->iov, req->iovcnt, req->offset);
-        break;
-    case RV_BLK_FLUSH: status = do_flush(d); break;
-    default: status = RV_BLK_UNSUPP;
-    }
-    req->complete(req, status);
+    rv_cow_submit(d->cow, req);
+    serve(d);
 }
 
 bool disk_overlay_is_spec(const char *spec)
@@ -247,9 +288,11 @@ static void free_overlay(disk_overlay *d)
         close(d->base_fd);
     if (d->ov_fd >= 0)
         close(d->ov_fd);
+    rv_cow_destroy(d->cow);
     free(d->index);
     free(d->page_dirty);
-    free(d->buf);
+    free(d->free_slots);
+    free(d->later_slots);
     free(d);
 }
 
@@ -312,7 +355,8 @@ disk_overlay *disk_overlay_open(const char *base, const char *overlay, bool read
     }
     d->ov_fd = open(overlay, readonly ? O_RDONLY : O_RDWR | O_CREAT, 0644);
     if (d->ov_fd < 0 || fstat(d->ov_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "overlay %s: %s", overlay, d->ov_fd < 0 ? strerror(errno) : "not a regular file");
+        snprintf(err, errlen, "overlay %s: %s", overlay,
+                 d->ov_fd < 0 ? strerror(errno) : "not a regular file");
         goto fail;
     }
     if (flock(d->ov_fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
@@ -321,8 +365,7 @@ disk_overlay *disk_overlay_open(const char *base, const char *overlay, bool read
     }
     d->index = calloc(d->npages * OVL_ENTRIES_PER_PAGE, sizeof *d->index);
     d->page_dirty = calloc(d->npages ? d->npages : 1, 1);
-    d->buf = malloc(OVL_CHUNK);
-    if (!d->index || !d->page_dirty || !d->buf) {
+    if (!d->index || !d->page_dirty) {
         snprintf(err, errlen, "overlay %s: out of memory", overlay);
         goto fail;
     }
@@ -349,15 +392,18 @@ disk_overlay *disk_overlay_open(const char *base, const char *overlay, bool read
             goto fail;
         }
     } else {
-        if (memcmp(h, ovl_magic, 8) != 0 || get_le(h + 8, 4) != OVL_VERSION || get_le(h + 12, 4) != OVL_CHUNK ||
-            get_le(h + 40, 8) != d->nchunks || get_le(h + 48, 8) != d->index_off ||
-            get_le(h + 56, 8) != d->data_off) {
-            snprintf(err, errlen, "overlay %s: not a riscv-vm overlay file (or another version)", overlay);
+        if (memcmp(h, ovl_magic, 8) != 0 || get_le(h + 8, 4) != OVL_VERSION ||
+            get_le(h + 12, 4) != OVL_CHUNK || get_le(h + 40, 8) != d->nchunks ||
+            get_le(h + 48, 8) != d->index_off || get_le(h + 56, 8) != d->data_off) {
+            snprintf(err, errlen, "overlay %s: not a riscv-vm overlay file (or another version)",
+                     overlay);
             goto fail;
         }
-        if (get_le(h + 16, 8) != d->size || get_le(h + 24, 8) != d->base_size || get_le(h + 32, 8) != fp) {
+        if (get_le(h + 16, 8) != d->size || get_le(h + 24, 8) != d->base_size ||
+            get_le(h + 32, 8) != fp) {
             snprintf(err, errlen,
-                     "overlay %s was made over another base image than %s; delete it to start from this base",
+                     "overlay %s was made over another base image than %s; delete it to start from "
+                     "this base",
                      overlay, base);
             goto fail;
         }
@@ -372,10 +418,39 @@ disk_overlay *disk_overlay_open(const char *base, const char *overlay, bool read
             uint32_t e = (uint32_t)get_le(raw + 4 * c, 4);
             d->index[c] = e;
             if (e > d->next_slot)
-                d->next_slot = e; /* slots past the highest named one are free */
+                d->next_slot = e;
         }
         free(raw);
+        /* Slots no entry names are free (left by a crash, or old content). */
+        uint8_t *named = calloc(d->next_slot ? d->next_slot : 1, 1);
+        bool bad = named == NULL;
+        for (uint64_t c = 0; c < d->nchunks && !bad; c++) {
+            uint32_t e = d->index[c];
+            if (e && named[e - 1])
+                bad = true; /* two chunks in one slot: not ours */
+            else if (e)
+                named[e - 1] = 1;
+        }
+        for (uint32_t s = 0; s < d->next_slot && !bad; s++)
+            if (!named[s] && !push_slot(&d->free_slots, &d->nfree, &d->cap_free, s))
+                bad = true;
+        free(named);
+        if (bad) {
+            snprintf(err, errlen, "overlay %s: its index is damaged (or out of memory)", overlay);
+            goto fail;
+        }
     }
+    rv_cow_config cfg = {
+        .size = d->size, .base_size = d->base_size, .chunk_size = OVL_CHUNK, .readonly = readonly};
+    char why[128];
+    d->cow = rv_cow_create(&cfg, why, sizeof why);
+    if (!d->cow) {
+        snprintf(err, errlen, "overlay %s: %s", overlay, why);
+        goto fail;
+    }
+    for (uint64_t c = 0; c < d->nchunks; c++)
+        if (d->index[c])
+            rv_cow_mark_stored(d->cow, (uint32_t)c);
     return d;
 fail:
     free_overlay(d);
@@ -410,6 +485,7 @@ void disk_overlay_close(disk_overlay *d)
 {
     if (!d)
         return;
-    do_flush(d);
+    rv_cow_commit(d->cow, true);
+    serve(d);
     free_overlay(d);
 }

@@ -1,12 +1,11 @@
 /* Copy-on-write disks for the CLI: `--disk base.img,overlay=FILE`.
  *
  * The guest sees base.img, which is never written; what it writes goes to
- * FILE in 64 KiB chunks, sparse (only chunks written are stored). The same
- * chunk size and the same promise as the browser's disks
- * (worker/disk/overlay.mjs): a FLUSH completes only once every earlier write
- * is durable, and a crash never leaves the overlay's structure inconsistent.
- * The two are separate implementations (IndexedDB transactions there, a file
- * with an ordered index update here); see the README's "Disks". */
+ * FILE in 64 KiB chunks, sparse (only chunks written are stored). The
+ * overlay's logic is the core's copy-on-write engine (vm/disk/cow.c), the
+ * same one the browser's disks run in wasm; this is its file store: a FLUSH
+ * completes only once every earlier write is durable, and a crash never
+ * leaves the overlay's structure inconsistent. */
 #ifndef RV_CLI_DISK_OVERLAY_H
 #define RV_CLI_DISK_OVERLAY_H
 
