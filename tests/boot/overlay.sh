@@ -126,7 +126,7 @@ EOF
 
 H=$OUT/overlay-harness
 if ! $CC -std=c11 -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined -Ivm -Ivm/cli \
-    "$OUT/harness.c" vm/cli/disk_overlay.c vm/disk/cow.c -o "$H" 2>"$OUT/cc.log"; then
+    "$OUT/harness.c" vm/cli/disk_overlay.c vm/disk/cow.c vm/disk/cowfile.c -o "$H" 2>"$OUT/cc.log"; then
     fail "overlay: harness builds" "$(head -c 300 "$OUT/cc.log")"
     echo "overlay: $fails failed"
     exit 1

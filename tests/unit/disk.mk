@@ -1,17 +1,20 @@
 # The copy-on-write disk engine (vm/disk/cow.c) against a fake asynchronous
-# store, plain and under ASan+UBSan.
+# store, and its overlay file store (vm/disk/cowfile.c) on a fake file that
+# loses power; plain and under ASan+UBSan.
 #   make test-cow
 
-COW_TEST_BINS := $(BUILD)/tests/cow/test_cow $(BUILD)/tests/cow-san/test_cow
-COW_TEST_DEPS := tests/unit/test_cow.c vm/disk/cow.c vm/disk/cow.h vm/host.h
+COW_TESTS := test_cow test_cowfile
+COW_TEST_BINS := $(foreach t,$(COW_TESTS),$(BUILD)/tests/cow/$(t) $(BUILD)/tests/cow-san/$(t))
+COW_SRCS := vm/disk/cow.c vm/disk/cowfile.c
+COW_TEST_DEPS := $(COW_SRCS) vm/disk/cow.h vm/disk/cowfile.h vm/host.h
 
-$(BUILD)/tests/cow/test_cow: $(COW_TEST_DEPS)
+$(BUILD)/tests/cow/%: tests/unit/%.c $(COW_TEST_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) $(OPT) -o $@ tests/unit/test_cow.c vm/disk/cow.c
+	$(CC) $(CORE_CFLAGS) $(OPT) -o $@ $< $(COW_SRCS)
 
-$(BUILD)/tests/cow-san/test_cow: $(COW_TEST_DEPS)
+$(BUILD)/tests/cow-san/%: tests/unit/%.c $(COW_TEST_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -o $@ tests/unit/test_cow.c vm/disk/cow.c
+	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -o $@ $< $(COW_SRCS)
 
 .PHONY: test-cow
 test-cow: $(COW_TEST_BINS)

@@ -48,6 +48,12 @@ typedef struct cow_rec {
     uint64_t seq; /* handed out in the order they were made */
 } cow_rec;
 
+/* A queued record, by id and the seq it had when queued. */
+typedef struct cow_qent {
+    uint32_t id;
+    uint64_t seq;
+} cow_qent;
+
 struct rv_cow {
     rv_cow_config cfg;
     uint64_t nchunks, base_chunks;
@@ -64,7 +70,12 @@ struct rv_cow {
     uint32_t nrecs, cap_recs, free_rec;
     uint32_t queued; /* recs waiting for rv_cow_next_io */
     uint64_t next_seq;
+    /* Queued recs in the order they were made (a ring of ids; an id whose
+     * rec is no longer queued with that seq is skipped). */
+    cow_qent *fifo;
+    uint32_t fifo_head, fifo_len, fifo_cap;
     uint32_t batches_inflight, inflight_chunks;
+    uint32_t loads_inflight; /* BASE and LOAD I/O not yet answered */
 
     rv_blk_req **q; /* guest requests, a ring */
     uint32_t q_head, q_len, q_cap;
@@ -156,6 +167,7 @@ void rv_cow_destroy(rv_cow *c)
             free_batch(c->recs[i].batch);
     free(c->ents);
     free(c->recs);
+    free(c->fifo);
     free(c->q);
     free(c->where);
     free(c->stored);
@@ -308,6 +320,27 @@ static void evict(rv_cow *c)
 
 /* ---- I/O records */
 
+static bool fifo_push(rv_cow *c, uint32_t id, uint64_t seq)
+{
+    if (c->fifo_len == c->fifo_cap) {
+        uint32_t cap = c->fifo_cap ? 2 * c->fifo_cap : 32;
+        cow_qent *n = malloc(cap * sizeof *n);
+        if (!n)
+            return false;
+        for (uint32_t k = 0; k < c->fifo_len; k++)
+            n[k] = c->fifo[(c->fifo_head + k) % c->fifo_cap];
+        free(c->fifo);
+        c->fifo = n;
+        c->fifo_cap = cap;
+        c->fifo_head = 0;
+    }
+    uint32_t at = (c->fifo_head + c->fifo_len) % c->fifo_cap;
+    c->fifo[at].id = id;
+    c->fifo[at].seq = seq;
+    c->fifo_len++;
+    return true;
+}
+
 static uint32_t rec_new(rv_cow *c, int kind)
 {
     uint32_t i = c->free_rec;
@@ -326,6 +359,13 @@ static uint32_t rec_new(rv_cow *c, int kind)
     }
     c->recs[i] = (cow_rec){
         .kind = kind, .queued = true, .ent = NONE, .next_free = NONE, .seq = c->next_seq++};
+    if (!fifo_push(c, i, c->recs[i].seq)) {
+        c->recs[i].kind = RV_COW_IO_NONE;
+        c->recs[i].queued = false;
+        c->recs[i].next_free = c->free_rec;
+        c->free_rec = i;
+        return NONE;
+    }
     c->queued++;
     return i;
 }
@@ -354,10 +394,14 @@ bool rv_cow_next_io(rv_cow *c, rv_cow_io *io)
         return false;
     /* The oldest first: commits must reach the store in order. */
     uint32_t best = NONE;
-    for (uint32_t i = 0; i < c->nrecs; i++) {
-        const cow_rec *r = &c->recs[i];
-        if (r->kind != RV_COW_IO_NONE && r->queued && (best == NONE || r->seq < c->recs[best].seq))
-            best = i;
+    while (c->fifo_len && best == NONE) {
+        uint32_t id = c->fifo[c->fifo_head].id;
+        uint64_t seq = c->fifo[c->fifo_head].seq;
+        c->fifo_head = (c->fifo_head + 1) % c->fifo_cap;
+        c->fifo_len--;
+        const cow_rec *r = &c->recs[id];
+        if (r->kind != RV_COW_IO_NONE && r->queued && r->seq == seq)
+            best = id;
     }
     if (best == NONE)
         return false;
@@ -489,6 +533,7 @@ static int need_chunk(rv_cow *c, uint64_t k, bool contents)
     }
     c->recs[r].ent = i;
     c->ents[i].loading = true;
+    c->loads_inflight++;
     if (c->stored[k])
         c->st.loads++;
     else
@@ -553,6 +598,10 @@ static int prepare(rv_cow *c, rv_blk_req *req)
             return 0;
         }
     }
+    /* Loads it asked for are still out: nothing to look at before they are
+     * all back (a large request would otherwise be scanned once per load). */
+    if (c->loads_inflight)
+        return 0;
     int ready = 1;
     for (uint64_t k = first; k <= last; k++) {
         uint64_t lo = k * cs, hi = lo + cs;
@@ -728,6 +777,7 @@ void rv_cow_io_done(rv_cow *c, uint32_t id, int status)
         uint32_t i = r->ent;
         uint64_t k = c->ents[i].chunk, lo, hi;
         rec_free(c, id);
+        c->loads_inflight--;
         if (status == 0) {
             c->ents[i].loading = false;
             ent_settle(c, i);
@@ -740,7 +790,11 @@ void rv_cow_io_done(rv_cow *c, uint32_t id, int status)
         }
     }
     pump(c);
-    evict(c);
+    /* Pinned chunks a commit released may be over the cache's limit. While
+     * a request waits for its loads, its chunks must stay anyway: evicting
+     * then would walk them all for each load that completes. */
+    if (!c->q_len)
+        evict(c);
 }
 
 bool rv_cow_idle(const rv_cow *c)
