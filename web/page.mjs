@@ -7,6 +7,7 @@ import { mountDiskManager } from '../worker/disk/manager.mjs';
 const $ = (id) => document.getElementById(id);
 const MiB = 1024 * 1024;
 const params = new URLSearchParams(location.search);
+const diskStore = ['idb', 'opfs'].includes(params.get('store')) ? params.get('store') : undefined; // ?store=: where a new disk keeps its changes
 
 const ui = {
     machine: $('machine'),
@@ -121,7 +122,7 @@ async function boot(m) {
     try {
         const f = await download(m);
         const cfg = { kernel: f.kernel, bios: f.bios, initrd: f.initrd, append: m.append || '', memoryMiB: Number(m.memoryMiB || 256), harts: Number(m.harts || 1) };
-        if (m.persist) cfg.disks = [{ persist: m.persist }]; // IndexedDB overlay (worker/disk/)
+        if (m.persist) cfg.disks = [{ persist: m.persist }]; // copy-on-write overlay (worker/disk/)
         else if (f.disk) cfg.disks = [{ data: f.disk }];
         if (!cfg.kernel) throw new Error('no kernel: pick a kernel file (ELF or Image)');
         cfg.mac = pageMac;
@@ -165,10 +166,12 @@ function fillPicker(manifest) {
     if (manifest && Array.isArray(manifest.boots)) {
         const url = (f) => (f ? `images/${f}` : undefined);
         const art = (f) => (manifest.artefacts || []).find((a) => a.file === f) || {};
-        // The default guest's disk persists in this browser (?persist=0: in memory).
+        // The default guest's disk persists in this browser (?persist=0: in
+        // memory), in OPFS where the worker can use it, else IndexedDB
+        // (?store=idb or ?store=opfs picks one for a new or reset disk).
         const persist = (b) =>
             b.disk && params.get('persist') !== '0'
-                ? { name: `${b.name}/0`, url: new URL(url(b.disk), location.href).href, size: art(b.disk).size, id: art(b.disk).sha256 }
+                ? { name: `${b.name}/0`, url: new URL(url(b.disk), location.href).href, size: art(b.disk).size, id: art(b.disk).sha256, store: diskStore }
                 : undefined;
         for (const b of manifest.boots) {
             machines.push({
@@ -343,6 +346,7 @@ async function main() {
             if (!lin) throw new Error('no Linux kernel to boot it with (make images)');
             return boot({ ...lin, persist: { name } });
         },
+        store: diskStore,
     });
     vm.onState(() => disks.refresh());
     const timeline = []; // state changes, for benchmarks: {state, t, instret}

@@ -31,7 +31,7 @@ LIBFDT_SRCS := fdt.c fdt_ro.c fdt_wip.c fdt_sw.c fdt_rw.c fdt_strerror.c fdt_emp
 LIBFDT_STAMP := $(WEB)/libfdt-include/.stamp
 LIBFDT_OBJS := $(LIBFDT_SRCS:%.c=$(WEB)/obj/libfdt/%.o)
 
-WEB_JS := $(sort $(wildcard web/*.mjs web/*.js worker/*.mjs worker/*.js))
+WEB_JS := $(sort $(wildcard web/*.mjs web/*.js worker/*.mjs worker/*.js worker/*/*.mjs))
 WEB_STATIC := $(sort $(wildcard web/static/*))
 
 .PHONY: wasm web web-start test-web-node test-web-playwright bench-web web-baremetal

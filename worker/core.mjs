@@ -84,6 +84,7 @@ export class VmCore {
         this.cfg = cfg;
         this.w = 0;
         this.jsDisks = [];
+        this.cowDisks = [];
         this.onNetSend = cfg.net && cfg.net.send ? cfg.net.send : null;
         this.onBlkSubmit = null;
         mod.wvmHooks.blkSubmit = (h, id, type, off, iov, n) => this._blkSubmit(h, id, type, off, iov, n);
@@ -141,6 +142,20 @@ export class VmCore {
         if (!m._vm_load(this.w, 0, this._copyIn(cfg.kernel), cfg.kernel.length)) throw this._err('bad kernel');
         if (cfg.initrd && !m._vm_load(this.w, 2, this._copyIn(cfg.initrd), cfg.initrd.length)) throw this._err('bad initrd');
         for (const d of cfg.disks) {
+            if (d.cow) {
+                // A copy-on-write disk (worker/disk/cowdisk.mjs) whose engine
+                // lives in this module: the machine takes it over.
+                if (d.cow.mod !== m || !d.cow.ptr) throw new Error(`disk '${d.cow.name}' was opened for another VM core`);
+                const idx = m._vm_add_disk_cow(this.w, d.cow.ptr);
+                if (idx < 0) throw this._err('cannot attach disk');
+                d.cow.attach(() => {
+                    // Completions outside vm_run: raise the device's interrupt.
+                    if (this.w) m._vm_poll(this.w);
+                    if (this.onWake) this.onWake();
+                });
+                this.cowDisks.push(d.cow);
+                continue;
+            }
             if (d.handler) {
                 // A JS-backed disk: handler.submit({type, offset, iov}) returns a
                 // status at once or a Promise of one (see vm_blk_complete).
@@ -254,6 +269,9 @@ export class VmCore {
     // reset would leave the old wasm memory to the garbage collector).
     destroy() {
         const mod = this.mod;
+        // vm_free frees the engines of copy-on-write disks with the machine.
+        for (const d of this.cowDisks) d.detach();
+        this.cowDisks = [];
         if (this.w && mod) mod._vm_free(this.w);
         this.w = 0;
         this.mod = null;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk/cow.h"
 #include "host.h"
 #include "machine.h"
 
@@ -43,6 +44,7 @@ typedef struct wvm_disk {
     int index;
     int js_handle; /* -1 = image in wasm memory */
     uint8_t *data;
+    rv_cow *cow; /* a copy-on-write disk (worker/cow_api.c), owned here */
     uint64_t size;
     bool readonly;
 } wvm_disk;
@@ -360,6 +362,29 @@ API int vm_add_disk_js(wvm *w, double size, int readonly, int js_handle)
     return w->ndisks++;
 }
 
+/* A copy-on-write disk (cow_open in worker/cow_api.c): the machine owns it
+ * from here on and vm_free destroys it. Returns its index or -1. */
+API int vm_add_disk_cow(wvm *w, rv_cow *c)
+{
+    if (!w->m || !c || w->ndisks >= MAX_DISKS) {
+        snprintf(w->err, sizeof w->err, "cannot attach the disk");
+        return -1;
+    }
+    rv_blockdev bd = rv_cow_blockdev(c);
+    if (machine_attach_disk(w->m, &bd) < 0) {
+        snprintf(w->err, sizeof w->err, "no free virtio slot for the disk");
+        return -1;
+    }
+    wvm_disk *d = &w->disks[w->ndisks];
+    *d = (wvm_disk){.owner = w,
+                    .index = w->ndisks,
+                    .js_handle = -1,
+                    .cow = c,
+                    .size = bd.size,
+                    .readonly = bd.readonly};
+    return w->ndisks++;
+}
+
 /* Completes a JS-backed request; call between slices, never from inside
  * vm_run. Returns 0 for an unknown id. */
 API int vm_blk_complete(wvm *w, int reqid, int status)
@@ -536,8 +561,10 @@ API void vm_free(wvm *w)
         return;
     if (w->m)
         machine_destroy(w->m);
-    for (int i = 0; i < w->ndisks; i++)
+    for (int i = 0; i < w->ndisks; i++) {
         free(w->disks[i].data);
+        rv_cow_destroy(w->disks[i].cow);
+    }
     for (int i = 0; i < w->nblobs; i++)
         free(w->blobs[i]);
     free(w->netq);

@@ -75,16 +75,19 @@ export function serveWorker(endpoint, loadCore) {
     }
 
     async function boot(cfg) {
-        teardown();
+        // Disks commit and unlock while their machine still exists (its
+        // engines die with it), then the machine goes.
+        if (runner) runner.stop();
         await closeDisks();
-        if (hasPersistentDisks(cfg.disks)) {
-            diskSet = await openPersistentDisks(cfg.disks, { onNotice: (text) => error(text) });
-            cfg = { ...cfg, disks: diskSet.disks };
-        }
+        teardown();
         const make = await getCore();
         const mod = spare || (await make());
         spare = null;
         try {
+            if (hasPersistentDisks(cfg.disks)) {
+                diskSet = await openPersistentDisks(cfg.disks, { onNotice: (text) => error(text), module: mod });
+                cfg = { ...cfg, disks: diskSet.disks };
+            }
             core = new VmCore(mod, {
                 ...cfg,
                 net: cfg.netEnabled || net.link
@@ -93,8 +96,8 @@ export function serveWorker(endpoint, loadCore) {
             });
         } catch (e) {
             core = null;
+            await closeDisks();
             spare = mod; // VmCore freed its half-built machine
-            closeDisks();
             throw e;
         }
         runner = new Runner(core, {

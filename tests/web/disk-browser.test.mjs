@@ -91,6 +91,18 @@ async function bootDefault(page) {
     assert.match(m, /# $/, 'no shell prompt');
 }
 
+// Polls an async page function until it returns something truthy
+// (page.waitForFunction would take the Promise an async function returns as
+// truthy at once).
+async function until(page, fn, arg, { timeout = 30000, what = 'condition' } = {}) {
+    const end = Date.now() + timeout;
+    for (;;) {
+        if (await page.evaluate(fn, arg)) return;
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 200));
+    }
+}
+
 function explain(page, e) {
     return new Error(`${e.message}\npage log:\n${(page.logs || []).join('\n')}`);
 }
@@ -159,9 +171,9 @@ test('disk-browser: reset to base after power-off; a second tab gets the disk re
         await page.waitForFunction(() => /in use/.test(document.getElementById('error').textContent), null, { timeout: 30000 });
         await page.evaluate(() => window.riscvVm.type('poweroff -f\n'));
         await page.waitForFunction(() => window.riscvVm.state === 'poweroff', null, { timeout: 60000 });
-        await page.waitForFunction(async () => !(await window.riscvVm.disks.inUse('linux/0')), null, { timeout: 30000, polling: 200 });
+        await until(page, async (n) => !(await window.riscvVm.disks.inUse(n)), `${man.name}/0`, { what: 'the disk to be closed' });
         await page.click(`tr[data-disk="${man.name}/0"] button[data-action="reset"]`);
-        await page.waitForFunction(async () => (await window.riscvVm.disks.list()).find((d) => d.name === 'linux/0').used === 0, null, { timeout: 30000, polling: 200 });
+        await until(page, async (n) => (await window.riscvVm.disks.list()).find((d) => d.name === n).used === 0, `${man.name}/0`, { what: 'the reset' });
         await page.click('#btn-start');
         await expect(page, '# $');
         assert.match(await sh(page, 'cat /root/persist.txt 2>&1'), /No such file/);

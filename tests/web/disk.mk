@@ -24,7 +24,3 @@ bench-disk: web node_modules/.package-lock.json
 
 TEST_TARGETS += test-disk-node test-disk-overlay test-disk-browser
 BENCH_TARGETS += bench-disk
-
-# web.mk's bundles list worker/*.mjs only; the page and the worker also
-# bundle worker/disk/.
-$(BUILD)/web/worker.js $(BUILD)/web/page.js: $(wildcard worker/disk/*.mjs)

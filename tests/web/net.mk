@@ -19,7 +19,3 @@ bench-web-net: web node_modules/.package-lock.json
 
 TEST_TARGETS += test-web-net
 BENCH_TARGETS += bench-web-net
-
-# web.mk's bundles list worker/*.mjs only; the worker and the page also
-# bundle worker/net/.
-$(BUILD)/web/worker.js $(BUILD)/web/page.js $(BUILD)/web/riscv-vm.js: $(wildcard worker/net/*.mjs)

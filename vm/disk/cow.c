@@ -824,4 +824,5 @@ void rv_cow_get_stats(const rv_cow *c, rv_cow_stats *s)
     s->dirty = c->ndirty;
     s->stored = c->nstored;
     s->inflight = c->batches_inflight;
+    s->waiting = c->q_len;
 }

@@ -69,6 +69,7 @@ typedef struct rv_cow_stats {
     uint64_t reads, writes, flushes, ioerrs;
     uint64_t base_loads, loads, commits, commit_failures, committed_chunks;
     uint32_t cached, dirty, stored, inflight;
+    uint32_t waiting; /* guest requests queued (the head may wait for I/O) */
 } rv_cow_stats;
 
 /* NULL on a bad configuration or no memory; err (may be NULL) says why. */

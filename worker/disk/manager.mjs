@@ -8,7 +8,8 @@
 // mountDiskManager(parent, {onError, onBoot, before}) adds a <details>
 // panel to parent and returns {refresh, list, exportBytes, exportToFile,
 // reset, remove, upload, inUse, openDisk} (openDisk: for benchmarks).
-import { CHUNK, deleteDisk, diskInUse, exportDisk, importImage, listDisks, openDisk, resetDisk } from './overlay.mjs';
+import { loadWebDiskCore } from './core-web.mjs';
+import { CHUNK, deleteDisk, diskInUse, exportDisk, importImage, listDisks, openDisk, resetDisk, setDiskModuleLoader } from './overlay.mjs';
 
 const MiB = 1024 * 1024;
 const fmt = (n) => (n >= 10 * MiB ? `${(n / MiB).toFixed(0)} MiB` : n >= MiB ? `${(n / MiB).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
@@ -24,7 +25,10 @@ const CSS = `
 .disks progress { width: 16em; }
 `;
 
-export function mountDiskManager(parent, { onError = () => {}, onBoot = null, before = null } = {}) {
+// store: where uploaded disks keep their changes ('idb' | 'opfs'; the
+// page's ?store=), undefined = IndexedDB.
+export function mountDiskManager(parent, { onError = () => {}, onBoot = null, before = null, store } = {}) {
+    setDiskModuleLoader(loadWebDiskCore); // export reads through the core's engine
     const doc = parent.ownerDocument;
     if (!doc.getElementById('riscv-vm-disks-css')) {
         const st = doc.createElement('style');
@@ -36,7 +40,7 @@ export function mountDiskManager(parent, { onError = () => {}, onBoot = null, be
     root.className = 'disks';
     root.id = 'disks';
     root.innerHTML = `<summary>Disks stored in this browser</summary>
-<table><thead><tr><th>disk</th><th>size</th><th>stored</th><th>base</th><th></th></tr></thead><tbody id="disk-rows"></tbody></table>
+<table><thead><tr><th>disk</th><th>size</th><th>stored</th><th>in</th><th>base</th><th></th></tr></thead><tbody id="disk-rows"></tbody></table>
 <div class="row"><label>Upload an image as a new disk <input id="disk-upload" type="file"></label>
 <span id="disk-progress" class="row" hidden><progress id="disk-progress-bar" max="1" value="0"></progress><span id="disk-progress-text"></span></span></div>`;
     parent.insertBefore(root, before);
@@ -68,10 +72,11 @@ export function mountDiskManager(parent, { onError = () => {}, onBoot = null, be
             const tr = doc.createElement('tr');
             tr.dataset.disk = m.name;
             const base = m.baseUrl ? m.baseUrl.replace(/^.*\//, '') : 'uploaded';
-            tr.innerHTML = `<td></td><td class="num">${fmt(m.size)}</td><td class="num">${fmt(m.used)}</td><td></td><td class="row"></td>`;
+            tr.innerHTML = `<td></td><td class="num">${fmt(m.size)}</td><td class="num">${fmt(m.used)}</td><td class="store"></td><td></td><td class="row"></td>`;
             tr.children[0].textContent = m.name;
-            tr.children[3].textContent = base;
-            const act = tr.children[4];
+            tr.children[3].textContent = m.store === 'opfs' ? 'OPFS' : 'IndexedDB';
+            tr.children[4].textContent = base;
+            const act = tr.children[5];
             const button = (label, fn, title) => {
                 const b = doc.createElement('button');
                 b.type = 'button';
@@ -156,7 +161,7 @@ export function mountDiskManager(parent, { onError = () => {}, onBoot = null, be
 
     async function upload(file, name = `upload/${file.name}`) {
         try {
-            await importImage(name, file, { onProgress: (d, t) => progress(`uploading ${file.name}`, d, t) });
+            await importImage(name, file, { store, onProgress: (d, t) => progress(`uploading ${file.name}`, d, t) });
         } finally {
             progress(null);
         }
