@@ -17,6 +17,8 @@ export class VmWorkerClient extends VmConsole {
         this._errorListeners = new Set();
         this._netListeners = new Set();
         this.netStatus = { state: 'closed', url: null };
+        this._diskCalls = new Map(); // disk-export requests by id
+        this._diskNext = 1;
         this.ready = new Promise((resolve, reject) => {
             this._readyResolve = resolve;
             this._readyReject = reject;
@@ -56,6 +58,15 @@ export class VmWorkerClient extends VmConsole {
             for (const cb of this._errorListeners) cb(msg.message);
             if (this.state === 'loading') this._readyReject(new Error(msg.message));
             break;
+        case 'disk-export-reply': {
+            const p = this._diskCalls.get(msg.id);
+            if (p) {
+                this._diskCalls.delete(msg.id);
+                if (msg.error) p.reject(new Error(msg.error));
+                else p.resolve(msg);
+            }
+            break;
+        }
         case 'net-send':
             if (this.onNetSend) this.onNetSend(msg.data);
             break;
@@ -162,6 +173,17 @@ export class VmWorkerClient extends VmConsole {
 
     reset() {
         this._ep.post({ type: 'reset' }, []);
+    }
+
+    // Reads a disk the machine holds, as its guest sees it (the disk
+    // manager's export): req = {op: 'open', name} -> {size} or {notHere},
+    // {op: 'read', length} -> {data}, {op: 'close'}.
+    diskExport(req) {
+        const id = this._diskNext++;
+        return new Promise((resolve, reject) => {
+            this._diskCalls.set(id, { resolve, reject });
+            this._ep.post({ ...req, type: 'disk-export', id }, []);
+        });
     }
 
     sendInput(data) {

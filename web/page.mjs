@@ -347,6 +347,7 @@ async function main() {
             return boot({ ...lin, persist: { name } });
         },
         store: diskStore,
+        vmExport: (req) => vm.diskExport(req), // a disk the machine holds exports as its guest sees it
     });
     vm.onState(() => disks.refresh());
     const timeline = []; // state changes, for benchmarks: {state, t, instret}

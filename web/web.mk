@@ -70,6 +70,10 @@ ESBUILD := node_modules/.bin/esbuild --bundle --format=esm --target=es2022 --log
 $(WEB)/worker.js: $(WEB_JS) $(WEB)/riscv-vm-core.mjs node_modules/.package-lock.json
 	$(ESBUILD) worker/worker.browser.mjs --outfile=$@ --platform=browser
 
+# The disk manager's worker (exports; OPFS needs a worker).
+$(WEB)/disk-worker.js: $(WEB_JS) $(WEB)/riscv-vm-core.mjs node_modules/.package-lock.json
+	$(ESBUILD) worker/disk/disk-worker.mjs --outfile=$@ --platform=browser
+
 $(WEB)/page.js: $(WEB_JS) node_modules/.package-lock.json
 	$(ESBUILD) web/page.mjs --outfile=$@ --platform=browser
 
@@ -82,7 +86,7 @@ $(WEB)/.static: $(WEB_STATIC) node_modules/.package-lock.json
 	cp node_modules/@xterm/xterm/css/xterm.css $(WEB)/xterm.css
 	@touch $@
 
-web: wasm $(WEB)/worker.js $(WEB)/page.js $(WEB)/riscv-vm.js $(WEB)/.static
+web: wasm $(WEB)/worker.js $(WEB)/disk-worker.js $(WEB)/page.js $(WEB)/riscv-vm.js $(WEB)/.static
 
 # The bare-metal test kernel (prints, echoes a line, powers off).
 WEB_BAREMETAL := $(BUILD)/tests/web/hello.elf

@@ -18,6 +18,11 @@
 //                              after this gets a NIC even without netEnabled
 //   {type: 'net-disconnect'}   drop the relay; the guest's link goes down
 //   {type: 'net-status'}       ask for a 'net-status' message now
+//   {type: 'disk-export', id, op, name?, length?}
+//                              read a persistent disk this machine holds, as
+//                              the guest sees it: op 'open' (name), 'read'
+//                              (length bytes from where the last read
+//                              ended), 'close'
 // Worker -> page
 //   {type: 'ready'}                            the wasm module is loaded
 //   {type: 'output', data: Uint8Array}         console bytes, one message per slice (transferred)
@@ -26,6 +31,8 @@
 //   {type: 'error', message}                   a clear text; the worker stays usable
 //   {type: 'net-send', data: Uint8Array}       a frame the guest sent (issue 7), only
 //                                              while no relay is connected
+//   {type: 'disk-export-reply', id, size? | notHere? | data? | error?}
+//                                              the answer to a 'disk-export'
 //   {type: 'net-status', state, url, nic, ...} relay link 'connecting' | 'up' | 'down' |
 //                                              'closed' | 'error', with counters (link.mjs)
 import { VmCore, normaliseConfig, toBytes } from './core.mjs';
@@ -43,6 +50,7 @@ export function serveWorker(endpoint, loadCore) {
     let spare = null; // a module instance whose machine was freed, for reuse
     let diskSet = null; // persistent disks (worker/disk/) of the machine
     let disksClosed = Promise.resolve();
+    let exporting = null; // {disk, offset}: a disk-export in progress
 
     const post = (msg, transfer) => endpoint.post(msg, transfer || []);
     const error = (message) => post({ type: 'error', message });
@@ -113,8 +121,42 @@ export function serveWorker(endpoint, loadCore) {
         post({ type: 'state', state: 'running' });
     }
 
+    // The disk manager's export of a disk this machine holds: read through
+    // its engine, so it is what the guest sees, committed or not.
+    async function diskExport(msg) {
+        switch (msg.op) {
+        case 'open': {
+            const held = diskSet && diskSet.disks.find((d) => d.cow && d.cow.name === msg.name);
+            if (!held) return { notHere: true };
+            exporting = { disk: held.cow, offset: 0 };
+            return { size: held.cow.size };
+        }
+        case 'read': {
+            if (!exporting) throw new Error('no export is open');
+            const { disk } = exporting;
+            const n = Math.max(0, Math.min(Number(msg.length) || 0, disk.size - exporting.offset));
+            const data = n ? await disk.read(exporting.offset, n) : new Uint8Array(0);
+            exporting.offset += n;
+            return { data, transfer: [data.buffer] };
+        }
+        case 'close':
+            exporting = null;
+            return {};
+        default:
+            throw new Error(`unknown disk-export op '${msg.op}'`);
+        }
+    }
+
     async function handle(msg) {
         switch (msg.type) {
+        case 'disk-export':
+            try {
+                const { transfer, ...out } = await diskExport(msg);
+                post({ type: 'disk-export-reply', id: msg.id, ...out }, transfer);
+            } catch (e) {
+                post({ type: 'disk-export-reply', id: msg.id, error: String((e && e.message) || e) });
+            }
+            break;
         case 'start':
             if (msg.config) {
                 const cfg = normaliseConfig(msg.config);

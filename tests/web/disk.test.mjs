@@ -360,3 +360,140 @@ test('disk: a disk over another base is refused until reset, then takes the new 
     await n.close();
     assert.equal((await listDisks(e))[0].baseId, 'new-sha');
 });
+
+// ---- OPFS: the overlay in one file in the CLI's format (vm/disk/cowfile.c),
+// on an in-memory OPFS stand-in (tests/web/fake-opfs.mjs) whose files keep
+// only what a flush made durable when the power goes.
+const { FakeOpfs } = await import('./fake-opfs.mjs');
+
+test('disk (OPFS): random I/O matches a flat model; sparse; survives reopening; the list shows the space used', { skip }, async () => {
+    const e = env();
+    const opfs = new FakeOpfs();
+    const image = bytes(2 * MiB + 1536, 30);
+    const b = fakeBase(image);
+    const model = image.slice();
+    const open = (extra = {}) => openDisk({ ...e, opfs, name: 'o/0', base: b.base, fetch: b.fetch, ...extra });
+    const d = await open();
+    assert.equal(d.storeKind, 'opfs', 'a new disk goes to OPFS where it is available');
+    let seed = 5;
+    const rnd = (n) => {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        return seed % n;
+    };
+    for (let k = 0; k < 80; k++) {
+        const off = rnd(model.length - 1);
+        const len = 1 + rnd(Math.min(3 * CHUNK, model.length - off));
+        if (rnd(2)) {
+            const data = bytes(len, k + 300);
+            await d.write(off, data);
+            model.set(data, off);
+        } else {
+            assert.deepEqual(await d.read(off, len), model.subarray(off, off + len), `read ${off}+${len}`);
+        }
+        if (rnd(6) === 0) await d.flush();
+    }
+    await d.flush();
+    const st = d.engineStats();
+    await d.close();
+    const file = opfs.file('o/0');
+    assert.ok(file, 'one file in OPFS');
+    assert.equal(new TextDecoder().decode(file.durable.subarray(0, 8)), 'RVVMOVL1', "the CLI's overlay format");
+    const slots = (file.size - 8192) / CHUNK;
+    assert.ok(slots >= st.stored && slots < image.length / CHUNK, `sparse: ${slots} slots for ${st.stored} chunks written of ${Math.ceil(image.length / CHUNK)}`);
+    const [meta] = await listDisks(e);
+    assert.equal(meta.store, 'opfs');
+    assert.equal(meta.used, st.stored * CHUNK, 'the disk manager sees the space used');
+    const d2 = await open();
+    assert.deepEqual(await d2.read(0, model.length), model, 'the whole disk after reopening');
+    await d2.close();
+});
+
+test('disk (OPFS): power lost after a flush keeps what was flushed; each chunk old or new; refused base; a second opener is told why', { skip }, async () => {
+    const e = env();
+    const opfs = new FakeOpfs();
+    const image = bytes(MiB, 31);
+    const b = fakeBase(image);
+    const open = (extra = {}) => openDisk({ ...e, opfs, name: 'o/1', base: b.base, fetch: b.fetch, ...extra });
+    const d = await open();
+    await d.write(CHUNK + 100, bytes(3 * CHUNK, 32));
+    await d.flush();
+    const flushed = await d.read(0, image.length);
+    // More writes, one background commit, more writes: then the power goes.
+    await d.write(2 * CHUNK, bytes(2 * CHUNK, 33));
+    await d.commitNow(false);
+    const committed = await d.read(0, image.length);
+    await d.write(9 * CHUNK + 7, bytes(100, 34));
+    // A second opener while the first has the file: a clear message.
+    await assert.rejects(open({ readonly: true }), /open in another tab/);
+    d.crash();
+    opfs.powerLoss();
+    const d2 = await open();
+    const now = await d2.read(0, image.length);
+    for (let i = 0; i < image.length / CHUNK; i++) {
+        const c = Buffer.from(now.subarray(i * CHUNK, (i + 1) * CHUNK));
+        const ok = [flushed, committed].some((v) => c.equals(Buffer.from(v.subarray(i * CHUNK, (i + 1) * CHUNK))));
+        assert.ok(ok, `chunk ${i} is a state the guest saw at a flush or a commit`);
+    }
+    assert.deepEqual(now.subarray(CHUNK + 100, CHUNK + 100 + CHUNK - 100), flushed.subarray(CHUNK + 100, 2 * CHUNK), 'flushed data that nothing overwrote is there');
+    await d2.close();
+    // The same disk over another base is refused.
+    const other = fakeBase(bytes(MiB, 35));
+    await assert.rejects(openDisk({ ...e, opfs, name: 'o/1', base: { ...other.base, id: 'other-sha' }, fetch: other.fetch }), /another base image/);
+});
+
+test('disk (OPFS): a full quota fails the flush clearly, keeps the data, a retry stores it; reset, delete and export', { skip }, async () => {
+    const e = env();
+    const opfs = new FakeOpfs();
+    const image = bytes(MiB, 36);
+    const b = fakeBase(image);
+    const notices = [];
+    const d = await openDisk({ ...e, opfs, name: 'o/2', base: b.base, fetch: b.fetch, onNotice: (t) => notices.push(t) });
+    await d.write(0, bytes(100, 37));
+    await d.flush();
+    opfs.quota = opfs.used(); // nothing more fits
+    await d.write(5 * CHUNK, bytes(2 * CHUNK, 38));
+    const want = await d.read(0, image.length);
+    await assert.rejects(d.flush(), /quota is full/);
+    assert.ok(notices.some((t) => /quota is full/.test(t)), 'a clear notice');
+    assert.deepEqual(await d.read(0, image.length), want, 'the guest still sees its writes');
+    opfs.quota = Infinity;
+    await d.flush();
+    await d.close();
+    const parts = [];
+    for await (const p of exportDisk('o/2', { ...e, opfs, fetch: b.fetch, step: 200000 })) parts.push(p);
+    assert.deepEqual(Buffer.concat(parts), Buffer.from(want), 'export = base + overlay');
+    await resetDisk('o/2', { ...e, opfs });
+    assert.equal(opfs.file('o/2'), undefined, 'reset removes the file');
+    const r = await openDisk({ ...e, opfs, name: 'o/2', base: b.base, fetch: b.fetch });
+    assert.deepEqual(await r.read(0, image.length), image, 'back to the base');
+    await assert.rejects(resetDisk('o/2', { ...e, opfs }), /in use/, 'a disk held open cannot be reset');
+    await r.close();
+    await deleteDisk('o/2', { ...e, opfs });
+    assert.equal(opfs.file('o/2'), undefined);
+    assert.deepEqual(await listDisks(e), []);
+});
+
+test('disk: the store is chosen per disk: ?store=idb keeps a new disk in IndexedDB; an empty disk moves; an uploaded image goes where its opener prefers', { skip }, async () => {
+    const e = env();
+    const opfs = new FakeOpfs();
+    const image = bytes(MiB, 40);
+    const b = fakeBase(image);
+    const d = await openDisk({ ...e, opfs, name: 's/0', base: b.base, fetch: b.fetch, store: 'idb' });
+    assert.equal(d.storeKind, 'idb');
+    await d.close(); // nothing written: it may move
+    const m = await openDisk({ ...e, opfs, name: 's/0', base: b.base, fetch: b.fetch, store: 'opfs' });
+    assert.equal(m.storeKind, 'opfs');
+    await m.write(0, bytes(10, 41));
+    await m.flush();
+    await m.close();
+    const notices = [];
+    const k = await openDisk({ ...e, opfs, name: 's/0', base: b.base, fetch: b.fetch, store: 'idb', onNotice: (t) => notices.push(t) });
+    assert.equal(k.storeKind, 'opfs', 'a disk holding data stays where it is');
+    assert.ok(notices.some((t) => /keeps its changes in OPFS/.test(t)));
+    await k.close();
+    await importImage('up/0', bytes(200000, 42), e);
+    const u = await openDisk({ ...e, opfs, name: 'up/0' });
+    assert.equal(u.storeKind, 'opfs');
+    await u.close();
+    await assert.rejects(openDisk({ ...e, name: 's/0' }), /only a dedicated worker can open/, 'no OPFS here: a clear error');
+});

@@ -1,7 +1,8 @@
 // A browser disk = the core's copy-on-write engine (vm/disk/cow.c, compiled
 // into the wasm module; worker/cow_api.c) + a store for its overlay chunks
-// (IndexedDB: store-idb.mjs, or OPFS: store-opfs.mjs) + a base image
-// (Base in store-idb.mjs: HTTP Range reads cached in IndexedDB).
+// (IndexedDB: store-idb.mjs, or OPFS: store-opfs.mjs, whose file logic is
+// the core's too, vm/disk/cowfile.c) + a base image (Base in
+// store-idb.mjs: HTTP Range reads cached in IndexedDB).
 //
 // The engine owns the overlay's logic, the same as the CLI's
 // (`--disk IMG,overlay=FILE`): the order of requests, merging partial
@@ -13,7 +14,8 @@
 //   COMMIT batch of dirty chunk copies    -> store.commit(batch, strict, meta)
 // Loads queued together are fetched together (one Range request per run of
 // chunks, one IndexedDB transaction). Commits reach the store in the order
-// the engine hands them out.
+// the engine hands them out. An OPFS store answers LOAD and COMMIT inside
+// the module, synchronously (cow_serve); only BASE reads come out here.
 //
 // An engine either serves a machine's virtio-blk (attach(): the machine
 // owns it in C and frees it with itself) or stands alone for the disk
@@ -54,6 +56,7 @@ export class CowDisk {
         this.base = o.base;
         this.meta = o.meta;
         this.onNotice = o.onNotice || null;
+        this.onUsed = o.onUsed || null; // a file store's space used changed
         this.onComplete = null; // a machine's: poll devices, wake the runner
         this.attached = false;
         this.closed = false;
@@ -68,10 +71,12 @@ export class CowDisk {
         this.handle = reg.next++;
         this.ptr = mod._cow_open(o.size, o.baseSize || 0, o.chunkSize, this.readonly ? 1 : 0, this.handle, o.cacheChunks || CACHE_CHUNKS);
         if (!this.ptr) throw new Error(`disk '${this.name}': out of memory for its engine`);
-        this.ioBuf = mod._malloc(32);
+        this.ioBuf = mod._malloc(40); // 8 words of I/O + 2 counters (cow_serve)
         this.statBuf = mod._malloc(14 * 8);
         reg.disks.set(this.handle, this);
         for (const i of this.stored) mod._cow_mark_stored(this.ptr, i);
+        if (this.store.file) this.store.markInto(this.ptr);
+        this.used = this.store.file ? this.store.usedBytes() : this.stored.size * this.chunkSize;
         this.timer = this.readonly
             ? null
             : setInterval(() => {
@@ -135,14 +140,23 @@ export class CowDisk {
         if (!this.ptr) return commits;
         const bases = [];
         const loads = [];
+        const file = this.store.file;
+        const counts = this.ioBuf + 32;
+        if (file) this.heap().fill(0, counts, counts + 8);
         for (;;) {
-            const more = this._call(() => this.mod._cow_next_io(this.ptr, this.ioBuf));
+            const more = this._call(() => (file ? this.mod._cow_serve(this.ptr, file, this.ioBuf, counts) : this.mod._cow_next_io(this.ptr, this.ioBuf)));
             if (!more) break;
             const w = new Int32Array(this.heap().buffer, this.ioBuf, 8);
             const [kind, id, chunk, buf, n, chunksPtr, dataPtr, strict] = w;
             if (kind === IO.BASE) bases.push({ id, chunk, buf });
             else if (kind === IO.LOAD) loads.push({ id, chunk, buf });
             else if (kind === IO.COMMIT) commits.push(this._commit(id, n, chunksPtr >>> 0, dataPtr >>> 0, !!strict));
+        }
+        if (file && this.ptr) {
+            // Loads and commits answered inside the module may have
+            // completed guest requests: the machine must see them.
+            this._fileCommitted(...new Int32Array(this.heap().buffer, counts, 2));
+            if (this.onComplete) this.onComplete();
         }
         if (bases.length) this._fill(bases, (idxs) => this.base.chunks(idxs), 'base image');
         if (loads.length) this._fill(loads, (idxs) => this.store.load(idxs), 'stored chunk');
@@ -214,6 +228,23 @@ export class CowDisk {
             },
         );
         return this._track(p);
+    }
+
+    // Commits a file store answered inside cow_serve.
+    _fileCommitted(commits, failed) {
+        if (!commits) return;
+        if (failed) {
+            const e = this.store.takeError() || new Error('the overlay file could not be written');
+            this.failed = storageError(e, `disk '${this.name}'`);
+            this._notice(this.failed.message);
+        } else {
+            this.failed = null;
+        }
+        const used = this.store.usedBytes();
+        if (used !== this.used) {
+            this.used = used;
+            if (this.onUsed) this.onUsed(used);
+        }
     }
 
     _ioDone(id, status) {
@@ -299,15 +330,15 @@ export class CowDisk {
         this.closed = true;
         if (this.timer) clearInterval(this.timer);
         this.timer = null;
-        if (this.ptr && !this.readonly) this._call(() => this.mod._cow_commit(this.ptr, 1));
-        this._drain();
-        // Answers may queue more (a commit after loads): until the engine
-        // is idle or nothing is in flight any more.
-        for (let round = 0; round < 1000 && this.ptr; round++) {
-            if (this.inflight.size) await Promise.allSettled([...this.inflight]);
-            else await new Promise((r) => setTimeout(r, 0));
+        // A durable commit of what is dirty; loads in flight may still let
+        // queued writes run, and those are committed in turn. Nothing can
+        // change once no store operation is in flight.
+        for (let round = 0; this.ptr && round < 100; round++) {
+            const dirty = this._call(() => this.mod._cow_dirty(this.ptr));
+            if (!this.readonly && (round === 0 || (dirty && !this._call(() => this.mod._cow_failing(this.ptr))))) this._call(() => this.mod._cow_commit(this.ptr, 1));
             this._drain();
-            if (!this.ptr || this._call(() => this.mod._cow_idle(this.ptr)) || (!this.inflight.size && !this.reqs.size && this.readonly)) break;
+            if (!this.inflight.size) break;
+            await Promise.allSettled([...this.inflight]);
         }
         this._release();
     }

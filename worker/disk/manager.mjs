@@ -9,7 +9,69 @@
 // panel to parent and returns {refresh, list, exportBytes, exportToFile,
 // reset, remove, upload, inUse, openDisk} (openDisk: for benchmarks).
 import { loadWebDiskCore } from './core-web.mjs';
-import { CHUNK, deleteDisk, diskInUse, exportDisk, importImage, listDisks, openDisk, resetDisk, setDiskModuleLoader } from './overlay.mjs';
+import { CHUNK, deleteDisk, diskInUse, importImage, listDisks, openDisk, resetDisk, setDiskModuleLoader } from './overlay.mjs';
+
+const DEFAULT_DISK_WORKER_URL = new URL('./disk-worker.js', import.meta.url);
+const EXPORT_STEP = 1024 * 1024;
+
+// The disk manager's worker (disk-worker.mjs), started on first use: it
+// reads disks for exports, OPFS ones included (those need a worker).
+// Returns call(req) speaking the export requests ({op: 'open' | 'read' |
+// 'close'}, as the VM worker's 'disk-export').
+function diskWorker(url) {
+    let w = null;
+    let next = 1;
+    const pending = new Map();
+    const fail = (message) => {
+        for (const p of pending.values()) p.reject(new Error(message));
+        pending.clear();
+        w = null;
+    };
+    return function call(req) {
+        if (!w) {
+            w = new Worker(url, { type: 'module', name: 'riscv-vm-disks' });
+            w.onmessage = (e) => {
+                const p = pending.get(e.data.id);
+                if (!p) return;
+                pending.delete(e.data.id);
+                if (e.data.error) p.reject(new Error(e.data.error));
+                else p.resolve(e.data);
+            };
+            w.onerror = (e) => fail(`the disk worker failed: ${e.message || 'could not load it'}`);
+        }
+        const id = next++;
+        return new Promise((resolve, reject) => {
+            pending.set(id, { resolve, reject });
+            w.postMessage({ ...req, id });
+        });
+    };
+}
+
+// The disk as the guest sees it, in pieces: from the first of `via` (the
+// running machine's worker, then the disk worker) that has it.
+async function* exportVia(via, name, onProgress) {
+    let call = null;
+    let size = 0;
+    for (const c of via) {
+        const r = await c({ op: 'open', name });
+        if (r.notHere) continue;
+        call = c;
+        size = r.size;
+        break;
+    }
+    if (!call) throw new Error(`disk '${name}' cannot be read here`);
+    try {
+        for (let done = 0; done < size; ) {
+            const { data } = await call({ op: 'read', length: EXPORT_STEP });
+            if (!data.length) throw new Error(`disk '${name}': the export ended early`);
+            done += data.length;
+            if (onProgress) onProgress(done, size);
+            yield data;
+        }
+    } finally {
+        await call({ op: 'close' }).catch(() => {});
+    }
+}
 
 const MiB = 1024 * 1024;
 const fmt = (n) => (n >= 10 * MiB ? `${(n / MiB).toFixed(0)} MiB` : n >= MiB ? `${(n / MiB).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
@@ -26,9 +88,14 @@ const CSS = `
 `;
 
 // store: where uploaded disks keep their changes ('idb' | 'opfs'; the
-// page's ?store=), undefined = IndexedDB.
-export function mountDiskManager(parent, { onError = () => {}, onBoot = null, before = null, store } = {}) {
-    setDiskModuleLoader(loadWebDiskCore); // export reads through the core's engine
+// page's ?store=), undefined = where the worker opening it prefers (OPFS
+// when it can).
+// vmExport: the running machine's worker's disk reader (client.diskExport),
+// so a disk the machine holds exports as its guest sees it.
+export function mountDiskManager(parent, { onError = () => {}, onBoot = null, before = null, store, diskWorkerUrl = DEFAULT_DISK_WORKER_URL, vmExport = null } = {}) {
+    setDiskModuleLoader(loadWebDiskCore); // openDisk in the page (benchmarks): IndexedDB disks
+    const via = [vmExport, diskWorker(diskWorkerUrl)].filter(Boolean);
+    const exportDisk = (name, { onProgress } = {}) => exportVia(via, name, onProgress);
     const doc = parent.ownerDocument;
     if (!doc.getElementById('riscv-vm-disks-css')) {
         const st = doc.createElement('style');
@@ -74,7 +141,7 @@ export function mountDiskManager(parent, { onError = () => {}, onBoot = null, be
             const base = m.baseUrl ? m.baseUrl.replace(/^.*\//, '') : 'uploaded';
             tr.innerHTML = `<td></td><td class="num">${fmt(m.size)}</td><td class="num">${fmt(m.used)}</td><td class="store"></td><td></td><td class="row"></td>`;
             tr.children[0].textContent = m.name;
-            tr.children[3].textContent = m.store === 'opfs' ? 'OPFS' : 'IndexedDB';
+            tr.children[3].textContent = m.store === 'opfs' ? 'OPFS' : m.store === 'idb' ? 'IndexedDB' : '-';
             tr.children[4].textContent = base;
             const act = tr.children[5];
             const button = (label, fn, title) => {

@@ -34,11 +34,6 @@ async function standaloneModule() {
     return standalone;
 }
 
-// Which store a new disk gets: 'opfs' only where it works.
-export function storeKinds() {
-    return opfsAvailable() ? ['idb', 'opfs'] : ['idb'];
-}
-
 async function lockDisk(name, opts) {
     const locks = opts.locks !== undefined ? opts.locks : globalThis.navigator && globalThis.navigator.locks;
     if (!locks) return { got: true, release: () => {} }; // Node, or no Web Locks: one opener assumed
@@ -62,10 +57,11 @@ async function lockDisk(name, opts) {
 
 // Opens (creating on first use) the disk `name`.
 // opts: {name, size?, base: {id?, url?, size}, readonly?, store?: 'idb'|'opfs',
-//        module?, locks?, fetch?, indexedDB?, IDBKeyRange?, db?, onNotice?(text),
-//        cacheChunks?, _crashBeforeCommit?}
+//        module?, locks?, fetch?, indexedDB?, IDBKeyRange?, db?, opfs?,
+//        onNotice?(text), cacheChunks?, _crashBeforeCommit?}
 // With the Web Locks API a disk is open read-write in one tab at a time: a
-// second opener gets it read-only, and disk.notice says why.
+// second opener gets an IndexedDB disk read-only (disk.notice says why) and
+// an OPFS disk not at all (a clear error: its file is locked).
 export async function openDisk(opts) {
     const name = opts.name;
     if (!name) throw new Error('a disk needs a name');
@@ -100,20 +96,27 @@ export async function openDisk(opts) {
         const metaP = req2p(tx.objectStore('disks').get(name));
         const idbKeysP = req2p(tx.objectStore('chunks').getAllKeys(chunkRange(env.IDBKeyRange, name)));
         let [meta, idbKeys] = await Promise.all([metaP, idbKeysP]);
-        // A new disk goes to OPFS where workers can use it, else IndexedDB.
-        const want = opts.store || (meta && meta.store) || (opfsAvailable() ? 'opfs' : 'idb');
+        // A new disk goes to OPFS where this context can use it, else IndexedDB.
+        const canOpfs = opfsAvailable(opts);
+        const want = opts.store || (meta && meta.store) || (canOpfs ? 'opfs' : 'idb');
         if (want !== 'idb' && want !== 'opfs') throw new Error(`unknown disk store '${want}' (idb or opfs)`);
-        if (want === 'opfs' && !opfsAvailable()) {
-            if (!meta || (meta.store || 'idb') !== 'opfs') throw new Error('OPFS with synchronous access handles is not available here (a dedicated worker in a current browser): use store=idb');
+        if (want === 'opfs' && !canOpfs) {
+            throw new Error(
+                meta && meta.store === 'opfs'
+                    ? `disk '${name}' keeps its changes in OPFS, which only a dedicated worker can open`
+                    : 'OPFS with synchronous access handles is not available here (it needs a dedicated worker in a current browser): use the IndexedDB store (?store=idb)',
+            );
         }
-        // Is anything stored? (A disk with nothing written may take a new
-        // base or a new store.)
-        let used = idbKeys.length;
-        if (meta && meta.store === 'opfs') used = meta.used > 0 ? 1 : 0; // kept after each OPFS commit
-        if (meta && used === 0 && !readonly && opts.base && meta.baseId !== base.id) meta = null; // reset, or never written: take the new base
+        // Does the overlay hold anything? (One that holds nothing may take a
+        // new base or move to another store.)
+        const kindNow = (meta && meta.store) || 'idb';
+        const holds = kindNow === 'opfs' ? await OpfsStore.holdsData(name, meta.size, CHUNK, opts) : idbKeys.length > 0;
+        if (meta && !holds && !readonly && opts.base && meta.baseId !== base.id) meta = null; // reset, or never written: take the new base
+        // Nothing stored yet: it may move to the store asked for (or, when
+        // it has none yet, an uploaded image, to this context's default).
         let moved = false;
-        if (meta && used === 0 && !readonly && opts.store && (meta.store || 'idb') !== opts.store) {
-            meta = { ...meta, store: opts.store, updated: Date.now() }; // nothing stored yet: it may move
+        if (meta && !holds && !readonly && (meta.store || 'none') !== want && (opts.store || !meta.store)) {
+            meta = { ...meta, store: want, updated: Date.now() };
             moved = true;
         }
         const fresh = !meta || moved;
@@ -121,7 +124,7 @@ export async function openDisk(opts) {
             if (meta.baseId !== base.id && opts.base && (opts.base.url || opts.base.id)) {
                 throw new Error(`disk '${name}' was made over another base image (${meta.baseId}); reset it to the new base, or delete it, in the disk manager`);
             }
-            if (opts.store && (meta.store || 'idb') !== opts.store) say(`disk '${name}' keeps its data in ${meta.store === 'opfs' ? 'OPFS' : 'IndexedDB'}; reset it to move it to ${opts.store === 'opfs' ? 'OPFS' : 'IndexedDB'}`);
+            if (opts.store && kindNow !== opts.store && !moved) say(`disk '${name}' keeps its changes in ${kindNow === 'opfs' ? 'OPFS' : 'IndexedDB'}; reset it to move it to ${opts.store === 'opfs' ? 'OPFS' : 'IndexedDB'}`);
             if (!opts.base) {
                 base.id = meta.baseId; // opened by name only: the meta says where the base is
                 base.url = meta.baseUrl;
@@ -134,42 +137,43 @@ export async function openDisk(opts) {
             if (!(size > 0) || size % 512) throw new Error(`disk '${name}': size must be a non-zero multiple of 512 (got ${size})`);
             meta = { name, size, chunkSize: CHUNK, baseId: base.id, baseUrl: base.url, baseSize: base.size, used: 0, store: want, created: Date.now(), updated: Date.now() };
         }
-        if (fresh) {
-            if (!readonly) {
-                // Listed by the disk manager from the first boot on.
-                const w = db.transaction(['disks', 'chunks'], 'readwrite');
-                w.objectStore('chunks').delete(chunkRange(env.IDBKeyRange, name)); // a new store: none left behind
-                w.objectStore('disks').put(meta, name);
-                try {
-                    await tx2p(w);
-                } catch (e) {
-                    throw storageError(e, `disk '${name}'`);
-                }
+        const kind = meta.store || 'idb';
+        if (fresh && !readonly) {
+            // Nothing left from an older disk of that name, in either store;
+            // listed by the disk manager from the first boot on.
+            if (kind === 'opfs' || kindNow === 'opfs') await OpfsStore.reset(name, opts);
+            const w = db.transaction(['disks', 'chunks'], 'readwrite');
+            w.objectStore('chunks').delete(chunkRange(env.IDBKeyRange, name));
+            w.objectStore('disks').put(meta, name);
+            try {
+                await tx2p(w);
+            } catch (e) {
+                throw storageError(e, `disk '${name}'`);
             }
         }
-        const kind = meta.store || 'idb';
-        let stored;
+        const mod = opts.module || (await standaloneModule());
+        let stored = [];
         if (kind === 'opfs') {
-            if (fresh && !readonly) await OpfsStore.reset(name); // nothing left from an older disk of that name
-            store = await OpfsStore.open({ name, size: meta.size, chunkSize: CHUNK, readonly });
-            stored = [...store.stored];
+            store = await OpfsStore.open({ name, size: meta.size, baseSize: base.size, baseId: base.id, chunkSize: CHUNK, readonly, module: mod, opfs: opts.opfs });
         } else {
             store = new IdbStore(db, env, name, opts);
-            stored = idbKeys.map((k) => k[1]);
+            stored = fresh ? [] : idbKeys.map((k) => k[1]);
         }
-        const mod = opts.module || (await standaloneModule());
         const disk = new CowDisk(mod, {
             name,
             size: meta.size,
             baseSize: base.size,
             chunkSize: CHUNK,
             readonly,
-            store: kind === 'opfs' ? new OpfsMeta(store, db, name) : store,
+            store,
             base,
             meta,
             stored,
             onNotice: opts.onNotice,
             cacheChunks: opts.cacheChunks,
+            // OPFS: the meta's figure of space used follows the file, best
+            // effort (it only feeds the disk manager's list).
+            onUsed: kind === 'opfs' ? (used) => putMeta(db, name, { ...meta, used, updated: Date.now() }) : null,
         });
         disk.notice = notice;
         disk.storeKind = kind;
@@ -188,6 +192,7 @@ export async function openDisk(opts) {
         const crash = disk.crash.bind(disk);
         disk.crash = () => {
             crash();
+            if (store.abandon) store.abandon();
             lock.release();
         };
         return disk;
@@ -199,37 +204,13 @@ export async function openDisk(opts) {
     }
 }
 
-// The OPFS store commits the chunks; the meta record (size used) follows in
-// IndexedDB, best effort: it only feeds the disk manager's list.
-class OpfsMeta {
-    constructor(store, db, name) {
-        this.store = store;
-        this.db = db;
-        this.name = name;
-    }
-
-    get kind() {
-        return 'opfs';
-    }
-
-    load(idxs) {
-        return this.store.load(idxs);
-    }
-
-    commit(chunks, strict, meta) {
-        return this.store.commit(chunks, strict).then(() => {
-            try {
-                const tx = this.db.transaction('disks', 'readwrite', { durability: 'relaxed' });
-                tx.objectStore('disks').put({ ...meta, used: this.store.usedBytes() }, this.name);
-                tx2p(tx).catch(() => {});
-            } catch {
-                /* the list shows an older figure */
-            }
-        });
-    }
-
-    close() {
-        return this.store.close();
+function putMeta(db, name, meta) {
+    try {
+        const tx = db.transaction('disks', 'readwrite', { durability: 'relaxed' });
+        tx.objectStore('disks').put(meta, name);
+        tx2p(tx).catch(() => {});
+    } catch {
+        /* the list shows an older figure */
     }
 }
 
@@ -258,7 +239,7 @@ async function dropChunks(name, opts, alsoMeta) {
     const db = opts.db || (await openDb(opts));
     try {
         const meta = await req2p(db.transaction('disks', 'readonly').objectStore('disks').get(name));
-        if (meta && meta.store === 'opfs') await (alsoMeta ? OpfsStore.remove(name) : OpfsStore.reset(name));
+        if (meta && meta.store === 'opfs') await (alsoMeta ? OpfsStore.remove(name, opts) : OpfsStore.reset(name, opts));
         const tx = db.transaction(['disks', 'chunks'], 'readwrite', { durability: 'strict' });
         tx.objectStore('chunks').delete(chunkRange(env.IDBKeyRange, name));
         const ds = tx.objectStore('disks');
@@ -326,8 +307,10 @@ export async function importImage(name, source, opts = {}) {
             }
             if (opts.onProgress) opts.onProgress(to, size);
         }
-        if (old && old.store === 'opfs') await OpfsStore.remove(name);
-        const store = opts.store === 'opfs' ? 'opfs' : 'idb';
+        if (old && old.store === 'opfs') await OpfsStore.remove(name, opts);
+        // Where its changes go is the opener's choice (the worker knows
+        // whether OPFS works there) unless the caller names a store.
+        const store = opts.store === 'opfs' || opts.store === 'idb' ? opts.store : null;
         const meta = { name, size: diskSize, chunkSize: cs, baseId: id, baseUrl: null, baseSize: size, used: 0, store, created: Date.now(), updated: Date.now() };
         const tx = db.transaction(['disks', 'chunks'], 'readwrite', { durability: 'strict' });
         tx.objectStore('chunks').delete(chunkRange(env.IDBKeyRange, name));
