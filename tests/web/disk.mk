@@ -1,7 +1,9 @@
-# Disks that persist (issue 6): the browser's chunk store and copy-on-write
-# overlay (worker/disk/), the CLI's `--disk IMG,overlay=FILE`
-# (vm/cli/disk_overlay.c), their tests and the disk benchmark.
-#   make test-disk-node     node:test of worker/disk/overlay.mjs on fake-indexeddb
+# Disks that persist (issue 6): the browser's disks (worker/disk/: the core's
+# copy-on-write engine over OPFS or IndexedDB), the CLI's
+# `--disk IMG,overlay=FILE` (vm/cli/disk_overlay.c), their tests and the
+# disk benchmark. The engine's own C tests are tests/unit/disk.mk.
+#   make test-disk-node     node:test of worker/disk/ with the wasm engine, on
+#                           fake-indexeddb and an in-memory OPFS
 #   make test-disk-overlay  the CLI's overlay file (harness + Linux guest when the CLI has it)
 #   make test-disk-browser  Playwright, persistent Chromium profile: write, close, reopen, read, export
 #   make bench-disk         dd and randio inside the guest on the page's disk (OPFS,
@@ -10,7 +12,7 @@
 
 .PHONY: test-disk-node test-disk-overlay test-disk-browser bench-disk
 
-test-disk-node: node_modules/.package-lock.json
+test-disk-node: wasm node_modules/.package-lock.json
 	@$(NODE_TEST) tests/web/disk.test.mjs
 
 test-disk-overlay:

@@ -1,5 +1,6 @@
-// The chunk store and copy-on-write overlay (worker/disk/overlay.mjs) under
-// Node, on fake-indexeddb (an in-memory IndexedDB that follows the spec's
+// The browser's disks (worker/disk/: the core's copy-on-write engine from
+// the Node build of the wasm module, driven by cowdisk.mjs) under Node, on
+// fake-indexeddb (an in-memory IndexedDB that follows the spec's
 // transaction rules), with a base image served by a fake fetch that honours
 // Range requests and counts them.
 import assert from 'node:assert/strict';
