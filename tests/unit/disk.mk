@@ -6,15 +6,15 @@
 COW_TESTS := test_cow test_cowfile
 COW_TEST_BINS := $(foreach t,$(COW_TESTS),$(BUILD)/tests/cow/$(t) $(BUILD)/tests/cow-san/$(t))
 COW_SRCS := vm/disk/cow.c vm/disk/cowfile.c
-COW_TEST_DEPS := $(COW_SRCS) vm/disk/cow.h vm/disk/cowfile.h vm/host.h
+COW_TEST_DEPS := $(COW_SRCS) vm/disk/cow.h vm/disk/cowfile.h vm/host.h tests/unit/check.h
 
 $(BUILD)/tests/cow/%: tests/unit/%.c $(COW_TEST_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) $(OPT) -o $@ $< $(COW_SRCS)
+	$(CC) $(CORE_CFLAGS) $(OPT) -Itests/unit -o $@ $< $(COW_SRCS)
 
 $(BUILD)/tests/cow-san/%: tests/unit/%.c $(COW_TEST_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -o $@ $< $(COW_SRCS)
+	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(COW_SRCS)
 
 .PHONY: test-cow
 test-cow: $(COW_TEST_BINS)

@@ -5,37 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "disk/cow.h"
-
-static int failures, passes;
-static bool group_failed;
-static char group_why[256];
-
-static void check_at(bool ok, const char *expr, int line)
-{
-    if (!ok && !group_failed) {
-        group_failed = true;
-        snprintf(group_why, sizeof group_why, "line %d: %s", line, expr);
-    }
-}
-#define CHECK(c) check_at((c), #c, __LINE__)
-
-static void begin(void)
-{
-    group_failed = false;
-    group_why[0] = 0;
-}
-
-static void end(const char *name)
-{
-    if (group_failed) {
-        printf("FAIL: %s (%s)\n", name, group_why);
-        failures++;
-    } else {
-        printf("PASS: %s\n", name);
-        passes++;
-    }
-}
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t rnd(void)
@@ -315,7 +286,7 @@ static void t_model(uint64_t seed, bool async)
     req q[6];
     size_t lens[6];
     int kinds[6];
-    for (int round = 0; round < 400 && !group_failed; round++) {
+    for (int round = 0; round < 400 && !check_group_failed; round++) {
         int nreq = 1 + (int)(rnd() % 6);
         for (int i = 0; i < nreq; i++) {
             uint64_t off = (rnd() % (N * CS / 512)) * 512;
@@ -633,6 +604,5 @@ int main(void)
         t_model(seed * 7919, seed != 1);
     for (uint64_t seed = 1; seed <= 20; seed++)
         t_crash(seed * 104729);
-    printf("%d passed, %d failed\n", passes, failures);
-    return failures ? 1 : 0;
+    return check_summary();
 }

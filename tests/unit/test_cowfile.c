@@ -10,38 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "disk/cow.h"
 #include "disk/cowfile.h"
-
-static int failures, passes;
-static bool group_failed;
-static char group_why[256];
-
-static void check_at(bool ok, const char *expr, int line)
-{
-    if (!ok && !group_failed) {
-        group_failed = true;
-        snprintf(group_why, sizeof group_why, "line %d: %s", line, expr);
-    }
-}
-#define CHECK(c) check_at((c), #c, __LINE__)
-
-static void begin(void)
-{
-    group_failed = false;
-    group_why[0] = 0;
-}
-
-static void end(const char *name)
-{
-    if (group_failed) {
-        printf("FAIL: %s (%s)\n", name, group_why);
-        failures++;
-    } else {
-        printf("PASS: %s\n", name);
-        passes++;
-    }
-}
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t rnd(void)
@@ -639,6 +610,5 @@ int main(void)
     t_failures();
     t_refused();
     t_crash();
-    printf("%d passed, %d failed\n", passes, failures);
-    return failures ? 1 : 0;
+    return check_summary();
 }
