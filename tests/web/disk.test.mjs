@@ -53,6 +53,25 @@ function fakeBase(image) {
 
 const MiB = 1024 * 1024;
 
+// A minimal Web Locks stand-in with ifAvailable semantics.
+function fakeLocks() {
+    const held = new Set();
+    return {
+        async request(name, o, cb) {
+            if (held.has(name)) return cb(null);
+            held.add(name);
+            try {
+                return await cb({ name });
+            } finally {
+                held.delete(name);
+            }
+        },
+        async query() {
+            return { held: [...held].map((name) => ({ name })) };
+        },
+    };
+}
+
 async function chunkKeys(e, name) {
     const db = await openDb(e);
     const tx = db.transaction('chunks', 'readonly');
@@ -313,22 +332,7 @@ test('disk: several disks per machine, reset to base, delete, import', { skip },
 
 test('disk: a second opener gets the disk read-only with a clear notice (Web Locks)', { skip }, async () => {
     const e = env();
-    // A minimal Web Locks stand-in with ifAvailable semantics.
-    const held = new Set();
-    const locks = {
-        async request(name, o, cb) {
-            if (held.has(name)) return cb(null);
-            held.add(name);
-            try {
-                return await cb({ name });
-            } finally {
-                held.delete(name);
-            }
-        },
-        async query() {
-            return { held: [...held].map((name) => ({ name })) };
-        },
-    };
+    const locks = fakeLocks();
     const a = await openDisk({ ...e, name: 'm/0', size: MiB, locks });
     const notes = [];
     const bDisk = await openDisk({ ...e, name: 'm/0', size: MiB, locks, onNotice: (t) => notes.push(t) });
@@ -414,7 +418,8 @@ test('disk (OPFS): power lost after a flush keeps what was flushed; each chunk o
     const opfs = new FakeOpfs();
     const image = bytes(MiB, 31);
     const b = fakeBase(image);
-    const open = (extra = {}) => openDisk({ ...e, opfs, name: 'o/1', base: b.base, fetch: b.fetch, ...extra });
+    const locks = fakeLocks();
+    const open = (extra = {}) => openDisk({ ...e, opfs, locks, name: 'o/1', base: b.base, fetch: b.fetch, ...extra });
     const d = await open();
     await d.write(CHUNK + 100, bytes(3 * CHUNK, 32));
     await d.flush();
@@ -424,8 +429,12 @@ test('disk (OPFS): power lost after a flush keeps what was flushed; each chunk o
     await d.commitNow(false);
     const committed = await d.read(0, image.length);
     await d.write(9 * CHUNK + 7, bytes(100, 34));
-    // A second opener while the first has the file: a clear message.
-    await assert.rejects(open({ readonly: true }), /open in another tab/);
+    // A second opener while the first has the disk: a clear message, and
+    // no read-only notice (it cannot read the file beside its writer).
+    const notes = [];
+    await assert.rejects(open({ onNotice: (t) => notes.push(t) }), /open in another tab or window \(its changes are in OPFS/);
+    assert.deepEqual(notes, []);
+    await assert.rejects(open({ readonly: true }), /open in another tab/, 'a reader (an export) too');
     d.crash();
     opfs.powerLoss();
     const d2 = await open();

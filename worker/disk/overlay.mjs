@@ -15,7 +15,7 @@
 //           where workers get synchronous access handles.
 import { CowDisk } from './cowdisk.mjs';
 import { BLK, Base, CHUNK, DB_NAME, IdbStore, chunkRange, idbEnv, openDb, req2p, storageError, tx2p } from './store-idb.mjs';
-import { OpfsStore, opfsAvailable } from './store-opfs.mjs';
+import { OpfsStore, opfsAvailable, opfsBusy } from './store-opfs.mjs';
 
 export { BLK, CHUNK, DB_NAME, openDb, storageError };
 
@@ -77,11 +77,12 @@ export async function openDisk(opts) {
         if (opts.onNotice) opts.onNotice(t);
     };
     try {
+        let lockedOut = false; // another tab has it read-write
         if (!readonly) {
             lock = await lockDisk(name, opts);
             if (!lock.got) {
                 readonly = true;
-                say(`disk '${name}' is open in another tab or window: it is read-only here (changes made there are not seen until the next boot)`);
+                lockedOut = true;
             }
         }
         const b = opts.base || {};
@@ -138,6 +139,13 @@ export async function openDisk(opts) {
             meta = { name, size, chunkSize: CHUNK, baseId: base.id, baseUrl: base.url, baseSize: base.size, used: 0, store: want, created: Date.now(), updated: Date.now() };
         }
         const kind = meta.store || 'idb';
+        if (lockedOut) {
+            // IndexedDB can be read beside its writer; an OPFS file is locked
+            // by the writer's access handle (and a reader beside a writer that
+            // reuses slots could read another chunk's data).
+            if (kind === 'opfs') throw new Error(opfsBusy(name));
+            say(`disk '${name}' is open in another tab or window: it is read-only here (changes made there are not seen until the next boot)`);
+        }
         if (fresh && !readonly) {
             // Nothing left from an older disk of that name, in either store;
             // listed by the disk manager from the first boot on.

@@ -42,6 +42,9 @@ async function diskDir(opts, create) {
     }
 }
 
+// What a second opener of a disk whose changes are in OPFS is told.
+export const opfsBusy = (name) => `disk '${name}' is open in another tab or window (its changes are in OPFS, which one tab at a time can open): close it there, or stop its machine, and try again`;
+
 // A file name for a disk name ("linux/0" -> "linux%2F0.ovl").
 const fileName = (name) => `${encodeURIComponent(name)}.ovl`;
 
@@ -118,7 +121,7 @@ export class OpfsStore {
             handle = await (opts.readonly ? fh.createSyncAccessHandle({ mode: 'read-only' }).catch(() => fh.createSyncAccessHandle()) : fh.createSyncAccessHandle());
         } catch (e) {
             if (e && e.name === 'NoModificationAllowedError') {
-                throw new Error(`disk '${name}' is open in another tab or window (its changes are in OPFS, which one tab at a time can open): close it there, or stop its machine, and try again`);
+                throw new Error(opfsBusy(name));
             }
             throw new Error(`disk '${name}': cannot open its OPFS file: ${(e && e.message) || e}`);
         }
