@@ -128,6 +128,7 @@ async function exportAndCheck(page, size, when) {
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.click(`tr[data-disk="${man.name}/0"] button[data-action="export"]`)]);
     const file = join(RESULTS, `disk-export-${store}-${when}.img`);
     await download.saveAs(file);
+    await page.waitForFunction(() => document.getElementById('disk-progress').hidden, null, { timeout: 30000 });
     try {
         assert.equal(statSync(file).size, size, `the export (${when}) has the disk size`);
         const cat = (p) => execFileSync('debugfs', ['-R', `cat ${p}`, file], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 16 << 20 });

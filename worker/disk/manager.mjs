@@ -116,8 +116,9 @@ export function mountDiskManager(parent, { onError = () => {}, onBoot = null, be
     const barBox = root.querySelector('#disk-progress');
     const barText = root.querySelector('#disk-progress-text');
 
+    // progress(null) hides the bar.
     const progress = (what, done, total) => {
-        if (done === null) {
+        if (what === null) {
             barBox.hidden = true;
             return;
         }
