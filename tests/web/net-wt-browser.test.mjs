@@ -33,7 +33,15 @@ const skip = !readManifest()
 
 test('webtransport adapter: https:// is WebTransport; #sha256= takes hex (colons allowed) or base64', async () => {
     const { openWebTransport } = await import('../../worker/net/webtransport.mjs');
-    assert.equal(transportFor('https://127.0.0.1:4433/lan#sha256=00'), openWebTransport);
+    // Where WebTransport exists (a stand-in here), https:// picks it; Node
+    // itself has none, and is told so at once.
+    assert.throws(() => transportFor('https://127.0.0.1:4433/lan#sha256=00'), /no WebTransport/);
+    globalThis.WebTransport = function WebTransport() {};
+    try {
+        assert.equal(transportFor('https://127.0.0.1:4433/lan#sha256=00'), openWebTransport);
+    } finally {
+        delete globalThis.WebTransport;
+    }
     const bytes = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 5) & 255);
     const hex = Buffer.from(bytes).toString('hex');
     assert.deepEqual(certificateHash(`#sha256=${hex}`), bytes);

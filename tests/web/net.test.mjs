@@ -28,6 +28,9 @@ test('net: transports are chosen by scheme; unknown schemes and bad URLs are ref
     assert.equal(transportFor('ws://a/x'), transportFor('wss://a/x'));
     assert.throws(() => transportFor('ftp://a/x'), /no network transport for 'ftp:\/\/'/);
     assert.throws(() => transportFor('not a url'), /not a network URL/);
+    // Node has no WebTransport: an https:// URL is refused at once.
+    assert.equal(typeof globalThis.WebTransport, 'undefined');
+    assert.throws(() => transportFor('https://127.0.0.1:4433/lan#sha256=00'), /no WebTransport/);
 });
 
 test('net: NetLink moves frames both ways, drops bad ones, reconnects with backoff', { timeout: 30000 }, async () => {

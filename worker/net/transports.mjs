@@ -31,5 +31,9 @@ export function transportFor(url) {
         const known = [...transports.keys()].map((s) => `${s}//`).join(', ');
         throw new Error(`no network transport for '${u.protocol}//' (this build has ${known})`);
     }
+    // Refused at once, not retried forever by the link's reconnect loop.
+    if (open === openWebTransport && typeof globalThis.WebTransport !== 'function') {
+        throw new Error('this environment has no WebTransport (https:// network URLs need it; Node has none): use a ws:// URL');
+    }
     return open;
 }
