@@ -449,6 +449,19 @@ test('disk (OPFS): power lost after a flush keeps what was flushed; each chunk o
     // The same disk over another base is refused.
     const other = fakeBase(bytes(MiB, 35));
     await assert.rejects(openDisk({ ...e, opfs, name: 'o/1', base: { ...other.base, id: 'other-sha' }, fetch: other.fetch }), /another base image/);
+    // A damaged file (here: its index names one slot twice; then garbage)
+    // is refused with what to do, and a reset makes the disk usable again.
+    const f = opfs.file('o/1');
+    const index = new DataView(f.live.buffer, 4096, 4 * (image.length / CHUNK));
+    const entries = Array.from({ length: image.length / CHUNK }, (_, i) => index.getUint32(4 * i, true));
+    index.setUint32(4 * entries.indexOf(0), entries.find((x) => x), true);
+    await assert.rejects(open(), /overlay file in OPFS: its index is damaged; reset it in the disk manager/);
+    f.live.set(new TextEncoder().encode('garbage!'), 0);
+    await assert.rejects(open(), /overlay file in OPFS: not a riscv-vm overlay file.*reset it/);
+    await resetDisk('o/1', { ...e, opfs, locks });
+    const r = await open();
+    assert.deepEqual(await r.read(0, image.length), image, 'reset: the base again');
+    await r.close();
 });
 
 test('disk (OPFS): a full quota fails the flush clearly, keeps the data, a retry stores it; reset, delete and export', { skip }, async () => {

@@ -138,7 +138,10 @@ export class OpfsStore {
             if (!ptr) {
                 const code = new Int32Array(mod.HEAPU8.buffer, why, 1)[0];
                 const e = entry.lastError;
-                throw new Error(`disk '${name}': its OPFS overlay is ${WHY[code] || 'unusable'}${e ? `: ${e.message || e.name}` : ''}${code === 4 ? '; reset it in the disk manager' : ''}`);
+                // EFORMAT, EBASE, EDAMAGED: only a reset (dropping the
+                // changes) makes it usable again; say so.
+                const advice = code === 3 || code === 4 || code === 5 ? '; reset it in the disk manager to start again from its base image (its changes are lost)' : '';
+                throw new Error(`disk '${name}': its overlay file in OPFS: ${WHY[code] || 'unusable'}${e ? ` (${e.message || e.name})` : ''}${advice}`);
             }
             return new OpfsStore(mod, name, h, entry, ptr, opts.chunkSize);
         } catch (e) {
