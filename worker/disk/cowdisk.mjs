@@ -45,7 +45,8 @@ function registry(mod) {
 
 export class CowDisk {
     // o: {name, size, baseSize, chunkSize, readonly, store, base, meta,
-    //     onNotice?, cacheChunks?}
+    //     stored? (chunks an IndexedDB store holds), onNotice?, onUsed?,
+    //     cacheChunks?}
     constructor(mod, o) {
         this.mod = mod;
         this.name = o.name;
@@ -80,7 +81,7 @@ export class CowDisk {
         this.timer = this.readonly
             ? null
             : setInterval(() => {
-                  if (this.ptr && this.mod._cow_dirty(this.ptr)) this._call(() => this.mod._cow_commit(this.ptr, 0));
+                  if (this._call(() => this.mod._cow_dirty(this.ptr))) this._call(() => this.mod._cow_commit(this.ptr, 0));
               }, COMMIT_DELAY_MS);
         if (this.timer && this.timer.unref) this.timer.unref();
     }
