@@ -481,6 +481,16 @@ void rv_cow_commit(rv_cow *c, bool strict)
 
 /* ---- guest requests */
 
+/* The running flush is over (done or failed): commits it watched and that
+ * are still in flight must not count against the next one. */
+static void end_flush(rv_cow *c)
+{
+    c->flushing = false;
+    for (uint32_t i = 0; i < c->nrecs; i++)
+        if (c->recs[i].kind == RV_COW_IO_COMMIT)
+            c->recs[i].batch->watched = false;
+}
+
 static void complete(rv_cow *c, rv_blk_req *req, int status)
 {
     if (status == RV_BLK_IOERR)
@@ -561,7 +571,7 @@ static int prepare(rv_cow *c, rv_blk_req *req)
                 }
             }
             if (!start_commit(c, true)) {
-                c->flushing = false;
+                end_flush(c);
                 return -1;
             }
         }
@@ -689,7 +699,7 @@ static void pump(rv_cow *c)
                 c->st.reads++;
         }
         if (req->type == RV_BLK_FLUSH)
-            c->flushing = false;
+            end_flush(c);
         c->head_failed = false;
         if (c->ndirty >= c->cfg.commit_chunks)
             start_commit(c, false);
