@@ -188,28 +188,28 @@ export class OpfsStore {
 
     // The tab dies (tests): nothing more is written or flushed.
     abandon() {
+        this._release(false);
+    }
+
+    async close() {
+        this._release(true);
+    }
+
+    _release(flush) {
         if (!this.file) return;
         this.mod._cowfile_close(this.file);
         this.file = 0;
         files(this.mod).map.delete(this.h);
+        try {
+            if (flush) this.entry.handle.flush();
+        } catch {
+            /* a read-only handle */
+        }
         try {
             this.entry.handle.close();
         } catch {
             /* gone already */
         }
-    }
-
-    async close() {
-        if (!this.file) return;
-        this.mod._cowfile_close(this.file);
-        this.file = 0;
-        files(this.mod).map.delete(this.h);
-        try {
-            this.entry.handle.flush();
-        } catch {
-            /* a read-only handle, or already closed */
-        }
-        this.entry.handle.close();
     }
 
     // Could the disk's file hold chunks? (More than its header and index;
